@@ -1,0 +1,43 @@
+# Every target works on a fresh machine: `setup` builds .venv and node_modules from the lock files first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP_STAMP := $(VENV)/.setup-done
+# Offline by construction: no instance-metadata probing, no CLI notices or telemetry.
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+CDK := AWS_REGION=$${CDK_DEFAULT_REGION:-us-east-1} npx --no-install cdk
+
+.PHONY: setup synth test lint unit snapshots run deploy clean
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): pyproject.toml package-lock.json
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: $(SETUP_STAMP)
+	$(CDK) synth --quiet
+
+lint: $(SETUP_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest
+
+snapshots: $(SETUP_STAMP)
+	$(VENV)/bin/pytest tests/infra --update-snapshots -q
+
+run: synth
+	$(VENV)/bin/gt3d local-run
+
+deploy: $(SETUP_STAMP)
+	$(CDK) deploy --all --require-approval broadening
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Errors a user can cause and fix. Their class names are the error names the state machine's Catch sees.
+
+Every error here derives from :class:`Gt3dError`; its message says what is wrong and what to do. AWS errors
+(throttling, service faults) are not wrapped: Step Functions retries them.
+"""
+
+from __future__ import annotations
+
+
+class Gt3dError(Exception):
+    """Base of every user-fixable error the pipeline raises."""
+
+
+class UnknownTaskTypeError(Gt3dError):
+    """The task type is not one of the six Ground Truth 3D point cloud task types."""
+
+
+class UnsupportedRegionError(Gt3dError):
+    """The region does not offer Ground Truth 3D point cloud labeling."""
+
+
+class InvalidRequestError(Gt3dError):
+    """The execution input (job name, paths, human-task overrides) breaks a Ground Truth rule."""
+
+
+class ManifestFormatError(Gt3dError):
+    """A manifest, sequence or label category file is not valid JSON / JSON Lines or breaks a documented limit."""
+
+
+class MissingObjectsError(Gt3dError):
+    """Objects the manifests reference do not exist at the source location."""
+
+
+class JobNameTakenError(Gt3dError):
+    """A different labeling job already uses the requested name (names are unique forever, case-insensitively)."""
+
+
+class ConfigurationError(Gt3dError):
+    """The function's environment (set by the CDK stack) is missing or malformed."""
+
+
+def user_error_names() -> tuple[str, ...]:
+    """Return the class names of every user-fixable error, for the state machine's Catch clauses."""
+    return tuple(sorted(cls.__name__ for cls in Gt3dError.__subclasses__()))
