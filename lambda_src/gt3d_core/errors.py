@@ -42,3 +42,7 @@ class ConfigurationError(Gt3dError):
 def user_error_names() -> tuple[str, ...]:
     """Return the class names of every user-fixable error, for the state machine's Catch clauses."""
     return tuple(sorted(cls.__name__ for cls in Gt3dError.__subclasses__()))
+
+
+class AwsTransientError(Exception):
+    """An AWS call was throttled or hit a service fault; the state machine retries it. Not user-fixable."""
