@@ -19,6 +19,7 @@ from gt3d_core.labeling_job import (
     LabelingJobPlan,
     build_create_labeling_job_request,
     require_same_job,
+    validate_job_settings,
 )
 
 if TYPE_CHECKING:
@@ -35,18 +36,22 @@ class CreateEnvironment:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> CreateEnvironment:
-        """Read ``GROUND_TRUTH_ROLE_ARN``, ``WORKTEAM_ARN`` and ``AWS_REGION``; raise ConfigurationError if unset."""
+        """Read the role, work team and region; raise if one is unset, malformed or unsupported."""
         names = ("GROUND_TRUTH_ROLE_ARN", "WORKTEAM_ARN", "AWS_REGION")
         missing = [name for name in names if not environ.get(name)]
         if missing:
             raise ConfigurationError(
                 f"Environment variable(s) {', '.join(missing)} not set. Redeploy the pipeline stack."
             )
-        return cls(
+        environment = cls(
             role_arn=environ["GROUND_TRUTH_ROLE_ARN"],
             workteam_arn=environ["WORKTEAM_ARN"],
             region=environ["AWS_REGION"],
         )
+        validate_job_settings(
+            region=environment.region, role_arn=environment.role_arn, workteam_arn=environment.workteam_arn
+        )
+        return environment
 
 
 @functools.cache
