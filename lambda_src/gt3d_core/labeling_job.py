@@ -216,13 +216,13 @@ class LabelingJobPlan:
         categories = validate_relative_path(
             "label_category_config", plan["label_category_config"], example=task.demo_label_category_config
         )
-        for field, key in (("manifest_uri", manifest), ("label_category_config_uri", categories)):
-            expected = _within_uri_limit(field[: -len("_uri")], target.uri(key))
-            if plan[field] != expected:
+        for name, key in (("manifest", manifest), ("label_category_config", categories)):
+            expected = _within_uri_limit(name, target.uri(key))
+            if plan[f"{name}_uri"] != expected:
                 raise _invalid(
-                    field,
-                    plan[field],
-                    f"it must be {expected!r}, the {field[: -len('_uri')]} under the target location",
+                    f"{name}_uri",
+                    plan[f"{name}_uri"],
+                    f"it must be {expected!r}, the {name} under the target location",
                     "Plan the job again from the execution input.",
                 )
         output_uri = _string("output_uri", plan["output_uri"])

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -48,6 +49,11 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:gt3d-test-function"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+def lambda_context() -> LambdaContext:
+    """Return a context good enough for the handlers' Powertools decorator."""
+    return cast(LambdaContext, FakeLambdaContext())
 
 
 @functools.cache

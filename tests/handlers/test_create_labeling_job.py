@@ -14,9 +14,9 @@ from sagemaker_stub import (
     EXECUTION_START,
     PLAN_ENVIRONMENT,
     ROLE_ARN,
-    FakeLambdaContext,
     describe_response,
     labeling_job_arn,
+    lambda_context,
     stubbed_sagemaker,
     workteam_arn,
 )
@@ -135,7 +135,7 @@ def make_plan(monkeypatch: pytest.MonkeyPatch, execution_input: dict[str, Any]) 
     for name, value in PLAN_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     event = {"input": execution_input, "execution_name": "run-1", "execution_start_time": EXECUTION_START}
-    plan: dict[str, Any] = plan_labeling_job.handler(event, FakeLambdaContext())
+    plan: dict[str, Any] = plan_labeling_job.handler(event, lambda_context())
     return plan
 
 
@@ -178,7 +178,7 @@ class Harness:
         return make_plan(self.monkeypatch, execution_input)
 
     def invoke(self, plan: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = create_labeling_job.handler(plan, FakeLambdaContext())
+        result: dict[str, Any] = create_labeling_job.handler(plan, lambda_context())
         return result
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import monitor_labeling_job
 import pytest
 from botocore.stub import Stubber
-from sagemaker_stub import CREATED, FakeLambdaContext, describe_response, minimal_request, stubbed_sagemaker
+from sagemaker_stub import CREATED, describe_response, lambda_context, minimal_request, stubbed_sagemaker
 
 from gt3d_core.errors import AwsTransientError, InvalidRequestError
 
@@ -47,7 +47,7 @@ def reply(stubber: Stubber, status: str, **extra: Any) -> None:
 
 def invoke(event: dict[str, Any] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = monitor_labeling_job.handler(
-        {"job_name": "demo-job"} if event is None else event, FakeLambdaContext()
+        {"job_name": "demo-job"} if event is None else event, lambda_context()
     )
     return result
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import plan_labeling_job
 import pytest
-from sagemaker_stub import EXECUTION_START, PLAN_ENVIRONMENT, FakeLambdaContext
+from sagemaker_stub import EXECUTION_START, PLAN_ENVIRONMENT, lambda_context
 
 from gt3d_core.errors import ConfigurationError, InvalidRequestError, UnknownTaskTypeError
 
@@ -19,7 +19,7 @@ def plan_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def invoke(execution_input: object, start: object = EXECUTION_START) -> dict[str, Any]:
     event = {"input": execution_input, "execution_name": "run-1", "execution_start_time": start}
-    result: dict[str, Any] = plan_labeling_job.handler(event, FakeLambdaContext())
+    result: dict[str, Any] = plan_labeling_job.handler(event, lambda_context())
     return result
 
 
@@ -99,7 +99,7 @@ def test_given_a_malformed_location_variable_when_planning_then_configuration_er
 
 def test_given_a_payload_without_the_start_time_when_planning_then_configuration_error_shows_the_wiring() -> None:
     with pytest.raises(ConfigurationError, match=r"\$\$\.Execution\.StartTime"):
-        plan_labeling_job.handler({"input": {}, "execution_name": "run-1"}, FakeLambdaContext())
+        plan_labeling_job.handler({"input": {}, "execution_name": "run-1"}, lambda_context())
 
 
 def test_given_a_malformed_start_time_when_planning_then_configuration_error_is_raised() -> None:
