@@ -12,7 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from handler_support import logger
 
 from gt3d_core.errors import ConfigurationError
-from gt3d_core.labeling_job import Locations, S3Location, parse_execution_start_time, plan_labeling_job
+from gt3d_core.labeling_job import Locations, parse_execution_start_time, plan_labeling_job
+from gt3d_core.manifest import S3Location
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class PlanEnvironment:
 
         def location(name: str) -> S3Location:
             try:
-                return S3Location.from_uri(environ[name])
+                return S3Location.parse(environ[name])
             except KeyError:
                 raise ConfigurationError(
                     f"Environment variable {name} is not set. Redeploy the pipeline stack."

@@ -16,6 +16,7 @@ from typing import Any, Final
 from gt3d_core import catalog
 from gt3d_core.catalog import TaskType
 from gt3d_core.errors import ConfigurationError, InvalidRequestError, JobNameTakenError
+from gt3d_core.manifest import S3Location
 
 # --- Limits from the SageMaker API model (CreateLabelingJob / HumanTaskConfig) ---------------------------------
 JOB_NAME_MAX_LENGTH: Final = 63
@@ -46,7 +47,6 @@ _TASK_TITLE_RE = re.compile("[\t\n\r -\ud7ff\ue000-\ufffd]*")
 _LINE_TERMINATORS = frozenset("\n\r\u0085\u2028\u2029")
 _ROLE_ARN_RE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _WORKTEAM_ARN_RE = re.compile(r"arn:aws[a-z\-]*:sagemaker:(?P<region>[a-z0-9\-]*):[0-9]{12}:workteam/.+")
-_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 
 CONTENT_CLASSIFIERS: Final = ("FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent")
 NUMBER_OF_HUMAN_WORKERS_PER_DATA_OBJECT: Final = 1
@@ -93,34 +93,9 @@ def _invalid(field: str, value: object, rule: str, fix: str) -> InvalidRequestEr
     return InvalidRequestError(f"{field} {_show(value)} is invalid: {rule}. {fix}")
 
 
-@dataclass(frozen=True, slots=True)
-class S3Location:
-    """A bucket and a prefix (``""`` or ending in ``/``): the ``{"bucket", "prefix"}`` object of every event."""
-
-    bucket: str
-    prefix: str
-
-    @classmethod
-    def from_uri(cls, uri: str) -> S3Location:
-        """Parse ``s3://bucket/prefix/``; raise ``ValueError`` saying what is wrong."""
-        if not uri.startswith("s3://"):
-            raise ValueError(f"{_show(uri)} is not an s3:// URI")
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        if not _BUCKET_RE.fullmatch(bucket):
-            raise ValueError(f"{_show(uri)} does not name a valid bucket")
-        if not uri.endswith("/"):
-            raise ValueError(f"{_show(uri)} must end in '/' (it names a folder)")
-        if prefix.startswith("/") or "//" in prefix:
-            raise ValueError(f"{_show(uri)} has an empty path segment")
-        return cls(bucket=bucket, prefix=prefix)
-
-    def uri(self, relative_key: str = "") -> str:
-        """Return the ``s3://`` URI of ``relative_key`` under this location."""
-        return f"s3://{self.bucket}/{self.prefix}{relative_key}"
-
-    def to_dict(self) -> dict[str, str]:
-        """Return the event form ``{"bucket", "prefix"}``."""
-        return {"bucket": self.bucket, "prefix": self.prefix}
+def location_dict(location: S3Location) -> dict[str, str]:
+    """Return the event form of a location, ``{"bucket", "prefix"}``."""
+    return {"bucket": location.bucket, "prefix": location.prefix}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +163,8 @@ class LabelingJobPlan:
             "task_type": self.task_type,
             "job_name": self.job_name,
             "label_attribute_name": self.label_attribute_name,
-            "source": self.source.to_dict(),
-            "target": self.target.to_dict(),
+            "source": location_dict(self.source),
+            "target": location_dict(self.target),
             "manifest": self.manifest,
             "label_category_config": self.label_category_config,
             "manifest_uri": self.manifest_uri,
@@ -217,7 +192,7 @@ class LabelingJobPlan:
             "label_category_config", plan["label_category_config"], example=task.demo_label_category_config
         )
         for name, key in (("manifest", manifest), ("label_category_config", categories)):
-            expected = _within_uri_limit(name, target.uri(key))
+            expected = _within_uri_limit(name, f"{target}{key}")
             if plan[f"{name}_uri"] != expected:
                 raise _invalid(
                     f"{name}_uri",
@@ -227,7 +202,7 @@ class LabelingJobPlan:
                 )
         output_uri = _string("output_uri", plan["output_uri"])
         try:
-            S3Location.from_uri(output_uri)
+            S3Location.parse(output_uri)
         except ValueError as error:
             raise _invalid(
                 "output_uri", output_uri, str(error), "Plan the job again from the execution input."
@@ -286,7 +261,7 @@ def _location(field: str, value: object) -> S3Location:
     bucket = _string(f"{field}.bucket", location["bucket"])
     prefix = _string(f"{field}.prefix", location["prefix"])
     try:
-        return S3Location.from_uri(f"s3://{bucket}/{prefix}")
+        return S3Location(bucket, prefix)
     except ValueError as error:
         raise _invalid(field, location, str(error), "Plan the job again from the execution input.") from None
 
@@ -502,9 +477,9 @@ def plan_labeling_job(
         target=locations.target,
         manifest=manifest,
         label_category_config=categories,
-        manifest_uri=_within_uri_limit("manifest", locations.target.uri(manifest)),
-        label_category_config_uri=_within_uri_limit("label_category_config", locations.target.uri(categories)),
-        output_uri=locations.output.uri(),
+        manifest_uri=_within_uri_limit("manifest", f"{locations.target}{manifest}"),
+        label_category_config_uri=_within_uri_limit("label_category_config", f"{locations.target}{categories}"),
+        output_uri=str(locations.output),
         human_task=parse_human_task(given.get("human_task", {})),
     )
 

@@ -22,7 +22,6 @@ from gt3d_core.labeling_job import (
     DEFAULT_HUMAN_TASK,
     LabelingJobPlan,
     Locations,
-    S3Location,
     build_create_labeling_job_request,
     derive_job_name,
     interpret_job_description,
@@ -33,6 +32,7 @@ from gt3d_core.labeling_job import (
     validate_job_settings,
     wait_seconds_for,
 )
+from gt3d_core.manifest import S3Location
 
 LOCATIONS = Locations(
     source=S3Location("aws-ml-blog", "artifacts/gt-point-cloud-demos/"),
@@ -449,24 +449,6 @@ def test_given_an_iso_start_time_when_parsed_then_it_is_aware_utc(value: str, ex
 def test_given_a_malformed_start_time_when_parsed_then_configuration_error_is_raised(value: object) -> None:
     with pytest.raises(ConfigurationError, match="execution_start_time"):
         parse_execution_start_time(value)
-
-
-# --- Locations ----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("uri", "bucket", "prefix"),
-    [("s3://bucket-1/", "bucket-1", ""), ("s3://my.bucket/a/b/", "my.bucket", "a/b/")],
-)
-def test_given_a_folder_uri_when_parsed_then_bucket_and_prefix_are_split(uri: str, bucket: str, prefix: str) -> None:
-    location = S3Location.from_uri(uri)
-
-    assert (location.bucket, location.prefix) == (bucket, prefix)
-    assert location.uri() == uri
-
-
-@pytest.mark.parametrize("uri", ["bucket/a/", "s3://bucket/a", "s3:///a/", "s3://Bucket/a/", "s3://b/a//c/"])
-def test_given_a_malformed_folder_uri_when_parsed_then_value_error_says_why(uri: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(repr(uri))):
-        S3Location.from_uri(uri)
 
 
 # --- The plan as the create function receives it --------------------------------------------------------------------
