@@ -149,9 +149,7 @@ def task_type(name: str) -> TaskType:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise UnknownTaskTypeError(
-            f"Unknown task type {name!r}. Use one of: {', '.join(TASK_TYPE_NAMES)}."
-        ) from None
+        raise UnknownTaskTypeError(f"Unknown task type {name!r}. Use one of: {', '.join(TASK_TYPE_NAMES)}.") from None
 
 
 def require_supported_region(region: str) -> str:
