@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from handler_support import logger, transient_aws_errors
 
-from gt3d_core.errors import ConfigurationError, InvalidRequestError
+from gt3d_core.errors import ConfigurationError, InvalidRequestError, QuotaExceededError
 from gt3d_core.labeling_job import (
     CreatedJob,
     LabelingJobPlan,
@@ -74,6 +74,11 @@ def create_labeling_job(client: SageMakerClient, plan: LabelingJobPlan, environm
             raise InvalidRequestError(
                 f"SageMaker rejected the CreateLabelingJob request for {plan.job_name!r}: {message} "
                 "Fix the execution input (or the data it names) and start a new execution."
+            ) from error
+        if code == "ResourceLimitExceeded":
+            raise QuotaExceededError(
+                f"SageMaker refused to create {plan.job_name!r}: {error.response.get('Error', {}).get('Message', '')} "
+                "Wait for running labeling jobs to end or request a quota increase, then start a new execution."
             ) from error
         if code != "ResourceInUse":
             raise

@@ -35,6 +35,10 @@ class JobNameTakenError(Gt3dError):
     """A different labeling job already uses the requested name (names are unique forever, case-insensitively)."""
 
 
+class QuotaExceededError(Gt3dError):
+    """An account quota (for example concurrent labeling jobs) is used up."""
+
+
 class ConfigurationError(Gt3dError):
     """The function's environment (set by the CDK stack) is missing or malformed."""
 

@@ -26,6 +26,7 @@ from gt3d_core.errors import (
     ConfigurationError,
     InvalidRequestError,
     JobNameTakenError,
+    QuotaExceededError,
     UnsupportedRegionError,
 )
 
@@ -358,17 +359,17 @@ def test_given_describe_is_throttled_after_a_name_clash_when_creating_then_aws_t
         harness.invoke(plan)
 
 
-def test_given_the_job_quota_is_reached_when_creating_then_the_service_error_is_not_retried(harness: Harness) -> None:
+def test_given_the_job_quota_is_reached_when_creating_then_a_quota_error_says_what_to_do(harness: Harness) -> None:
     plan = harness.plan({"task_type": "3DPointCloudObjectTracking", "job_name": "demo-job"})
     harness.stubber.add_client_error(
-        "create_labeling_job", service_error_code="ResourceLimitExceeded", http_status_code=400
+        "create_labeling_job",
+        service_error_code="ResourceLimitExceeded",
+        service_message="Too many active labeling jobs.",
+        http_status_code=400,
     )
 
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(QuotaExceededError, match=r"Too many active labeling jobs.*quota increase"):
         harness.invoke(plan)
-
-    assert not isinstance(raised.value, AwsTransientError)
-    assert raised.value.response["Error"]["Code"] == "ResourceLimitExceeded"
 
 
 # --- Before any call --------------------------------------------------------------------------------------------------
