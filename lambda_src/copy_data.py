@@ -1,0 +1,413 @@
+"""Lambda: copy a labeling job's inputs, and everything they reference, from the source to the input location.
+
+Copies the manifest, the label category file and the transitive closure of the objects they reference (sequence
+files, then the frames and images those name, prior-job outputs, ...) that lie under the source location, to the
+same relative keys under the target location. Everything is checked before anything is copied: the JSON files
+are validated, and a missing object fails the run with nothing written.
+
+Copies are server side (boto3's managed ``copy``: CopyObject, or a multipart copy for large objects); only the
+JSON files are read, to find what they reference. Each copy records the source ETag in the object's metadata
+(``x-amz-meta-gt3d-source-etag``), so a re-run skips every object whose target already came from the same source
+version, even after the rewrite step changed it or a multipart copy gave it a different ETag.
+
+Objects referenced *outside* the source location are neither copied nor checked: they stay where they are and
+Ground Truth reads them in place (the rewrite leaves their URIs alone), so its role needs read access to them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from os.path import commonprefix
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from handler_support import logger, transient_aws_errors
+
+from gt3d_core.catalog import TaskType, task_type
+from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
+from gt3d_core.manifest import (
+    References,
+    S3Location,
+    S3Uri,
+    check_task_fit,
+    decode_json_bytes,
+    parse_label_category_config,
+    parse_manifest,
+    parse_sequence_file,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef
+
+MIB: Final = 1024 * 1024
+SOURCE_ETAG_METADATA_KEY: Final = "gt3d-source-etag"
+"""User metadata on every copy: the ETag of the source object it came from (S3 sends x-amz-meta-gt3d-source-etag)."""
+
+PRESERVED_ATTRIBUTES: Final = (
+    "ContentType",
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+)
+"""Object attributes a copy with MetadataDirective=REPLACE (and the rewrite's PutObject) must carry over."""
+
+DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
+    multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4
+)
+MAX_WORKERS: Final = 16
+MAX_LISTED_MISSING: Final = 20
+HEAD_BELOW: Final = 25
+"""Check fewer keys than this with one HeadObject each; more with a paginated listing of their common prefix."""
+KEYS_PER_LIST_PAGE: Final = 10
+"""Listing budget: one page per this many wanted keys; past it, the keys not yet listed get a HeadObject each."""
+LIST_PAGE_SIZE: Final = 1000
+
+_NOT_FOUND: Final = frozenset({"404", "NoSuchKey", "NotFound"})
+_PRECONDITION_FAILED: Final = frozenset({"412", "PreconditionFailed"})
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRequest:
+    """What to copy: the source and target locations and the two input files, relative to the source prefix."""
+
+    source: S3Location
+    target: S3Location
+    manifest: str
+    label_category_config: str
+    task_type: TaskType | None = None
+
+    @classmethod
+    def from_event(cls, event: object) -> CopyRequest:
+        """Parse the state machine's payload; raise ``InvalidRequestError`` saying which field is wrong and how."""
+        if not isinstance(event, Mapping):
+            raise InvalidRequestError(
+                'The copy event must be an object {"source", "target", "manifest", "label_category_config"}.'
+            )
+        source = S3Location.from_event(event.get("source"), "source")
+        target = S3Location.from_event(event.get("target"), "target")
+        if source.overlaps(target):
+            raise InvalidRequestError(
+                f"The target location {target} overlaps the source location {source}. Copy to a separate prefix "
+                "(the source is only ever read)."
+            )
+        name = event.get("task_type")
+        return cls(
+            source=source,
+            target=target,
+            manifest=_relative_key(event, "manifest"),
+            label_category_config=_relative_key(event, "label_category_config"),
+            task_type=task_type(name) if isinstance(name, str) else None,
+        )
+
+
+def _relative_key(event: Mapping[str, Any], field: str) -> str:
+    value = event.get(field)
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith(("/", "s3://"))
+        or value.endswith("/")
+        or any(ord(char) < 0x20 for char in value)
+    ):
+        raise InvalidRequestError(
+            f"`{field}` must be an object key relative to the source prefix, such as "
+            f"'manifests/SingleFrame-manifest.json'; got {value!r}."
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class CopyResult:
+    """What one run did; ``json_keys`` lists every input JSON file now at the target, copied or skipped."""
+
+    copied: int
+    skipped: int
+    bytes: int
+    json_keys: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the handler's response: ``{"copied", "skipped", "bytes", "json_keys"}``."""
+        return {"copied": self.copied, "skipped": self.skipped, "bytes": self.bytes, "json_keys": list(self.json_keys)}
+
+
+@dataclass(frozen=True, slots=True)
+class _SourceObject:
+    """One object to bring to the target; ``attributes`` is known already for the JSON files (read with GetObject)."""
+
+    relative_key: str
+    etag: str
+    size: int
+    attributes: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Stat:
+    etag: str
+    size: int
+
+
+def object_attributes(response: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the content headers and user metadata of a Get/HeadObject response, to carry them over to a copy."""
+    attributes = {name: response[name] for name in PRESERVED_ATTRIBUTES if response.get(name)}
+    attributes["Metadata"] = dict(response.get("Metadata") or {})
+    return attributes
+
+
+def _normalize_etag(etag: str) -> str:
+    return etag.strip('"')
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@functools.cache
+def _s3_client() -> S3Client:
+    # Enough pooled connections for the worker threads and the transfer manager's part copies.
+    return boto3.client("s3", config=Config(max_pool_connections=MAX_WORKERS * 4, retries={"mode": "standard"}))
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Copy the inputs the event names and everything they reference; return counts and the JSON keys to rewrite."""
+    request = CopyRequest.from_event(event)
+    with transient_aws_errors():
+        result = copy_data(_s3_client(), request)
+    return result.as_dict()
+
+
+def copy_data(
+    s3: S3Client,
+    request: CopyRequest,
+    *,
+    transfer_config: TransferConfig = DEFAULT_TRANSFER_CONFIG,
+    max_workers: int = MAX_WORKERS,
+) -> CopyResult:
+    """Validate the inputs, check every referenced object exists, then copy what the target lacks.
+
+    Raises ``ManifestFormatError`` for invalid inputs and ``MissingObjectsError`` for missing objects, in both
+    cases before anything is copied.
+    """
+    source, target = request.source, request.target
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        json_objects, references, missing = _read_inputs(s3, request, pool)
+        data_keys = sorted(
+            {source.relative_key(uri) for uri in references.objects if source.contains(uri)} - set(json_objects)
+        )
+        stats = _stat_keys(s3, source.bucket, [source.key(key) for key in data_keys], pool)
+        missing.extend(source.uri(key) for key in data_keys if source.key(key) not in stats)
+        if missing:
+            raise MissingObjectsError(_missing_message(request, missing))
+        objects = [
+            *json_objects.values(),
+            *(_SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in data_keys),
+        ]
+        to_copy = _needing_copy(s3, target, objects, pool)
+        logger.info(
+            "Copy planned",
+            extra={
+                "source": str(source),
+                "target": str(target),
+                "objects": len(objects),
+                "to_copy": len(to_copy),
+                "outside_source": len(references.all) - len(references.within(source).all),
+            },
+        )
+        _run(pool, lambda item: _copy_one(s3, request, item, transfer_config), to_copy)
+    result = CopyResult(
+        copied=len(to_copy),
+        skipped=len(objects) - len(to_copy),
+        bytes=sum(item.size for item in to_copy),
+        json_keys=tuple(target.key(key) for key in json_objects),
+    )
+    logger.info("Copy finished", extra={"copied": result.copied, "skipped": result.skipped, "bytes": result.bytes})
+    return result
+
+
+def _run(pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
+    """Map over ``items`` on the pool; the first exception propagates (after the running calls finish)."""
+    return list(pool.map(function, items))
+
+
+def _read_inputs(
+    s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor
+) -> tuple[dict[str, _SourceObject], References, list[S3Uri]]:
+    """Fetch and validate the manifest, label categories and sequence files; return them, their references, misses."""
+    source = request.source
+    inputs: dict[str, _SourceObject] = {}
+    texts: dict[str, str] = {}
+    for key, what in ((request.manifest, "manifest"), (request.label_category_config, "label category file")):
+        fetched = _get_json(s3, source, key)
+        if fetched is None:
+            raise MissingObjectsError(
+                f"The {what} {source.uri(key)} does not exist. Its path is relative to the source location "
+                f"{source}; check the path (and the source location) and start a new execution."
+            )
+        inputs[key], texts[key] = fetched
+    manifest = parse_manifest(str(source.uri(request.manifest)), texts[request.manifest])
+    categories = parse_label_category_config(
+        str(source.uri(request.label_category_config)), texts[request.label_category_config]
+    )
+    if request.task_type is not None:
+        check_task_fit(request.task_type, manifest, categories)
+    references = manifest.references() | categories.references()
+    texts.clear()
+
+    missing: list[S3Uri] = []
+    sequence_keys = sorted(
+        {source.relative_key(uri) for uri in references.json_files if source.contains(uri)} - set(inputs)
+    )
+    for key, fetched in zip(sequence_keys, _run(pool, lambda k: _get_json(s3, source, k), sequence_keys), strict=True):
+        if fetched is None:
+            missing.append(source.uri(key))
+            continue
+        inputs[key], text = fetched
+        references = references | parse_sequence_file(str(source.uri(key)), text).references()
+    return inputs, references, missing
+
+
+def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_SourceObject, str] | None:
+    """Read one JSON input file; None when it does not exist."""
+    try:
+        response = s3.get_object(Bucket=location.bucket, Key=location.key(relative_key))
+    except ClientError as error:
+        if _error_code(error) in _NOT_FOUND:
+            return None
+        raise
+    text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read())
+    item = _SourceObject(
+        relative_key=relative_key,
+        etag=_normalize_etag(response["ETag"]),
+        size=response["ContentLength"],
+        attributes=object_attributes(response),
+    )
+    return item, text
+
+
+def _stat_keys(s3: S3Client, bucket: str, keys: Collection[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
+    """Return ETag and size of each of ``keys`` that exists, with as few requests as the key set allows.
+
+    Few keys: one HeadObject each. Many: list their common prefix (S3 lists in key order, starting just before the
+    smallest wanted key) until past the largest, within a page budget; keys beyond the budget get a HeadObject.
+    """
+    wanted = sorted(set(keys))
+    if len(wanted) < HEAD_BELOW:
+        return _head_many(s3, bucket, wanted, pool)
+    wanted_set = set(wanted)
+    found: dict[str, _Stat] = {}
+    listed_up_to = ""
+    complete = False
+    paginator = s3.get_paginator("list_objects_v2")
+    # Any string sorting below the smallest wanted key works as StartAfter; that key minus its last character does.
+    pages_iter = paginator.paginate(
+        Bucket=bucket,
+        Prefix=commonprefix(wanted),  # noqa: RUF071 - a string prefix is what ListObjectsV2 takes
+        StartAfter=wanted[0][:-1],
+        PaginationConfig={"PageSize": LIST_PAGE_SIZE},
+    )
+    for pages, page in enumerate(pages_iter, start=1):
+        for entry in page.get("Contents", []):
+            key = entry["Key"]
+            if key in wanted_set:
+                found[key] = _Stat(_normalize_etag(entry["ETag"]), entry["Size"])
+            listed_up_to = key
+        if listed_up_to >= wanted[-1]:
+            complete = True
+            break
+        if pages >= max(1, len(wanted) // KEYS_PER_LIST_PAGE):
+            break
+    else:
+        complete = True  # the listing ran out: every wanted key not seen does not exist
+    if not complete:
+        found.update(_head_many(s3, bucket, [key for key in wanted if key > listed_up_to], pool))
+    return found
+
+
+def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
+    def head(key: str) -> tuple[str, _Stat | None]:
+        try:
+            response = s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if _error_code(error) in _NOT_FOUND:
+                return key, None
+            raise
+        return key, _Stat(_normalize_etag(response["ETag"]), response["ContentLength"])
+
+    return {key: stat for key, stat in _run(pool, head, keys) if stat is not None}
+
+
+def _needing_copy(
+    s3: S3Client, target: S3Location, objects: list[_SourceObject], pool: ThreadPoolExecutor
+) -> list[_SourceObject]:
+    """Return the objects whose target copy is absent or did not come from the same source version."""
+    stats = _stat_keys(s3, target.bucket, [target.key(item.relative_key) for item in objects], pool)
+    to_copy: list[_SourceObject] = []
+    undecided: list[_SourceObject] = []
+    for item in objects:
+        stat = stats.get(target.key(item.relative_key))
+        if stat is None:
+            to_copy.append(item)
+        elif stat.etag != item.etag:
+            undecided.append(item)  # rewritten, multipart-copied or encrypted differently: ask the marker
+
+    def came_from_same_version(item: _SourceObject) -> bool:
+        try:
+            response = s3.head_object(Bucket=target.bucket, Key=target.key(item.relative_key))
+        except ClientError as error:
+            if _error_code(error) in _NOT_FOUND:
+                return False
+            raise
+        return response.get("Metadata", {}).get(SOURCE_ETAG_METADATA_KEY) == item.etag
+
+    for item, same in zip(undecided, _run(pool, came_from_same_version, undecided), strict=True):
+        if not same:
+            to_copy.append(item)
+    return to_copy
+
+
+def _copy_one(s3: S3Client, request: CopyRequest, item: _SourceObject, config: TransferConfig) -> None:
+    """Server-side copy of one object, pinned to the checked source version, recording that version's ETag."""
+    source_key = request.source.key(item.relative_key)
+    quoted_etag = f'"{item.etag}"'
+    try:
+        attributes = item.attributes
+        if attributes is None:
+            attributes = object_attributes(
+                s3.head_object(Bucket=request.source.bucket, Key=source_key, IfMatch=quoted_etag)
+            )
+        extra_args: dict[str, Any] = {
+            **attributes,
+            "Metadata": {**attributes.get("Metadata", {}), SOURCE_ETAG_METADATA_KEY: item.etag},
+            "MetadataDirective": "REPLACE",
+            "CopySourceIfMatch": quoted_etag,
+        }
+        copy_source: CopySourceTypeDef = {"Bucket": request.source.bucket, "Key": source_key}
+        s3.copy(copy_source, request.target.bucket, request.target.key(item.relative_key), extra_args, Config=config)
+    except ClientError as error:
+        if _error_code(error) in _PRECONDITION_FAILED:
+            raise AwsTransientError(
+                f"{request.source.uri(item.relative_key)} changed while it was being copied; a retry re-reads it."
+            ) from error
+        raise
+    logger.debug("Copied object", extra={"key": item.relative_key, "bytes": item.size})
+
+
+def _missing_message(request: CopyRequest, missing: list[S3Uri]) -> str:
+    shown = sorted(missing)[:MAX_LISTED_MISSING]
+    more = f" and {len(missing) - len(shown)} more" if len(missing) > len(shown) else ""
+    return (
+        f"{len(missing)} object(s) that {request.manifest} and the files it references need do not exist under "
+        f"{request.source}: {', '.join(str(uri) for uri in shown)}{more}. Upload them or fix the references; "
+        "nothing was copied."
+    )

@@ -1,0 +1,125 @@
+"""Lambda: point the copied manifests, sequence files and label categories at the input location.
+
+Rewrites the given target files in place: every string value that is an ``s3://`` URI under the source location
+moves to the same relative key under the target location; nothing else in the file changes (see
+``gt3d_core.manifest.rewrite_json_text``). Only files that change are written, and they keep their content
+headers and user metadata (including the copy step's source-ETag marker), so a second run writes nothing and a
+re-run of the copy still recognizes them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from copy_data import object_attributes
+from handler_support import logger, transient_aws_errors
+
+from gt3d_core.errors import InvalidRequestError, MissingObjectsError
+from gt3d_core.manifest import S3Location, S3Uri, decode_json_bytes, rewrite_json_text
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MAX_WORKERS: Final = 8
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteRequest:
+    """Which target files to rewrite, and the source location whose URIs move to the target location."""
+
+    source: S3Location
+    target: S3Location
+    keys: tuple[str, ...]
+
+    @classmethod
+    def from_event(cls, event: object) -> RewriteRequest:
+        """Parse the state machine's payload; raise ``InvalidRequestError`` saying which field is wrong and how."""
+        if not isinstance(event, Mapping):
+            raise InvalidRequestError('The rewrite event must be an object {"source", "target", "keys"}.')
+        source = S3Location.from_event(event.get("source"), "source")
+        target = S3Location.from_event(event.get("target"), "target")
+        if source.overlaps(target):
+            raise InvalidRequestError(
+                f"The target location {target} overlaps the source location {source}; use separate prefixes."
+            )
+        keys = event.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise InvalidRequestError(f"`keys` must be a list of object keys in the target bucket; got {keys!r}.")
+        outside = [key for key in keys if not key.startswith(target.prefix) or key.endswith("/") or not key]
+        if outside:
+            raise InvalidRequestError(
+                f"`keys` must name files under the target location {target} (full keys, as copy_data returns "
+                f"them); these do not: {outside[:5]!r}."
+            )
+        return cls(source, target, tuple(dict.fromkeys(keys)))
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteSummary:
+    """How many files were written and how many URIs moved in them."""
+
+    rewritten: int
+    uris: int
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the handler's response: ``{"rewritten", "uris"}``."""
+        return {"rewritten": self.rewritten, "uris": self.uris}
+
+
+@functools.cache
+def _s3_client() -> S3Client:
+    return boto3.client("s3")
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Rewrite the event's target files to reference the input location; return files and URIs changed."""
+    request = RewriteRequest.from_event(event)
+    with transient_aws_errors():
+        summary = rewrite_manifests(_s3_client(), request)
+    return summary.as_dict()
+
+
+def rewrite_manifests(s3: S3Client, request: RewriteRequest, *, max_workers: int = MAX_WORKERS) -> RewriteSummary:
+    """Rewrite each of ``request.keys`` in place, writing only the files whose content changes.
+
+    Raises ``ManifestFormatError`` (naming the file and line) for a file that is not JSON / JSON Lines, and
+    ``MissingObjectsError`` for a key that does not exist; files rewritten before that stay rewritten, which is
+    harmless because the rewrite is idempotent.
+    """
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        moved = list(pool.map(lambda key: _rewrite_one(s3, request, key), request.keys))
+    summary = RewriteSummary(rewritten=sum(1 for count in moved if count), uris=sum(moved))
+    logger.info(
+        "Rewrite finished",
+        extra={"target": str(request.target), "files": len(request.keys), **summary.as_dict()},
+    )
+    return summary
+
+
+def _rewrite_one(s3: S3Client, request: RewriteRequest, key: str) -> int:
+    """Rewrite one file; return the number of URIs moved (0: the file was left untouched)."""
+    uri = S3Uri(request.target.bucket, key)
+    try:
+        response = s3.get_object(Bucket=uri.bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            raise MissingObjectsError(
+                f"{uri} does not exist, but the copy step listed it. Start a new execution to copy it again."
+            ) from error
+        raise
+    text = decode_json_bytes(str(uri), response["Body"].read())
+    result = rewrite_json_text(str(uri), text, request.source, request.target)
+    if not result.uris:
+        return 0
+    attributes = object_attributes(response)
+    s3.put_object(Bucket=uri.bucket, Key=key, Body=result.text.encode("utf-8"), **attributes)
+    logger.debug("Rewrote file", extra={"key": key, "uris": result.uris})
+    return result.uris
