@@ -30,7 +30,12 @@ def build(app: cdk.App) -> Gt3dStacks:
     env = cdk.Environment(account=settings.account, region=settings.region)
     description = "SageMaker Ground Truth 3D point cloud labeling (gt3d-pipeline)"
     storage = StorageStack(
-        app, "Gt3dStorage", env=env, stack_name=f"{settings.prefix}-storage", description=f"{description}: storage"
+        app,
+        "Gt3dStorage",
+        settings=settings,
+        env=env,
+        stack_name=f"{settings.prefix}-storage",
+        description=f"{description}: storage",
     )
     workforce = WorkforceStack(
         app,

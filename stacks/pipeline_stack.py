@@ -64,11 +64,13 @@ class PipelineStack(Stack):
         )
         self.state_machine = self.workflow.state_machine
 
-        CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
-        CfnOutput(self, "GroundTruthRoleArn", value=self.execution_role.role_arn)
-        CfnOutput(self, "ResultsTopicArn", value=self.results_topic.topic_arn)
-        CfnOutput(self, "InputUri", value=self.input_location.uri)
-        CfnOutput(self, "OutputUri", value=self.output_location.uri)
+        CfnOutput(
+            self, "StateMachineArn", value=self.state_machine.state_machine_arn, description="Start executions here"
+        )
+        CfnOutput(
+            self, "GroundTruthRoleArn", value=self.execution_role.role_arn, description="Labeling jobs' execution role"
+        )
+        CfnOutput(self, "ResultsTopicArn", value=self.results_topic.topic_arn, description="Job outcome notifications")
 
     def _ground_truth_role(self) -> ExplicitRole:
         """The role Ground Truth assumes for the job: the input prefix, the output prefix, nothing else."""

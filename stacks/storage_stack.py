@@ -8,7 +8,9 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.config import Settings
 from stacks.constructs.nag import acknowledge
+from stacks.constructs.s3_access import BucketPrefix
 
 GROUND_TRUTH_3D_CORS = (
     # What the Ground Truth 3D point cloud worker UI needs to load frames and images from the browser.
@@ -43,7 +45,7 @@ def _hardened_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bu
 class StorageStack(Stack):
     """The labeling bucket (3D CORS, hardened, access-logged, retained) and the bucket its access logs go to."""
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.access_log_bucket = _hardened_bucket(
             self,
@@ -72,4 +74,17 @@ class StorageStack(Stack):
                 )
             ],
         )
-        CfnOutput(self, "LabelingBucketName", value=self.labeling_bucket.bucket_name, description="The labeling bucket")
+        bucket_name = self.labeling_bucket.bucket_name
+        CfnOutput(self, "LabelingBucketName", value=bucket_name, description="The labeling bucket")
+        CfnOutput(
+            self,
+            "InputUri",
+            value=BucketPrefix(bucket_name, settings.input_prefix).uri,
+            description="Where the demo data is copied and Ground Truth reads its input",
+        )
+        CfnOutput(
+            self,
+            "OutputUri",
+            value=BucketPrefix(bucket_name, settings.output_prefix).uri,
+            description="Where Ground Truth writes the labeling job output",
+        )

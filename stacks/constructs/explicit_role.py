@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -32,6 +32,13 @@ class ExplicitRole(Construct):
         # Handed to L2 constructs (functions, state machines): their automatic grants (function versions
         # `:*`, log delivery, X-Ray) would otherwise add statements nobody reviewed.
         self.grantable: iam.IRole = self.role.without_policy_updates()
+
+    def required_by(self, dependent: Construct) -> None:
+        """Make ``dependent``'s CloudFormation resource wait for this role's policy: it may act once it exists."""
+        dependent_resource = dependent.node.default_child
+        policy_resource = self.policy.node.default_child
+        assert isinstance(dependent_resource, CfnResource) and isinstance(policy_resource, CfnResource)
+        dependent_resource.add_resource_dependency(policy_resource)
 
     @property
     def role_arn(self) -> str:

@@ -78,7 +78,7 @@ class LabelingWorkflow(Construct):
             role=self.role.grantable,
         )
         # Step Functions checks log-delivery permissions when the state machine is created.
-        self.state_machine.node.add_dependency(self.role.policy)
+        self.role.required_by(self.state_machine)
 
     def _role(self, functions: WorkflowFunctions, topic: sns.ITopic) -> ExplicitRole:
         role = ExplicitRole(

@@ -87,7 +87,7 @@ class PipelineFunction(Construct):
             role=self.role.grantable,
         )
         # The role's statements live in a separate policy; create it before the function can first run.
-        self.function.node.add_dependency(self.role.policy)
+        self.role.required_by(self.function)
         function_resource = self.function.node.default_child
         assert function_resource is not None
         acknowledge(

@@ -306,8 +306,7 @@ class WorkteamPortal(Construct):
             framework_on_event_role=framework_role.grantable,
             log_group=framework_log_group,
         )
-        framework_function = provider.node.find_child("framework-onEvent")
-        framework_function.node.add_dependency(framework_role.policy)
+        framework_role.required_by(provider.node.find_child("framework-onEvent"))
         self.resource = CustomResource(
             self,
             "Resource",
