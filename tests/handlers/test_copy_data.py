@@ -1,0 +1,475 @@
+"""copy_data against moto S3: real objects, real server-side copies, real ETags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import copy_data
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+from fixtures import (
+    DEMO_BUCKET,
+    DEMO_INPUTS,
+    DEMO_PREFIX,
+    EXPECTED_CLOSURE,
+    FRAME_KEY,
+    IMAGE_KEYS,
+    SEQUENCE_KEY,
+    demo_json_files,
+    upload_demo,
+)
+
+from gt3d_core.errors import AwsTransientError, InvalidRequestError, ManifestFormatError, MissingObjectsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+TARGET_BUCKET = "gt3d-labeling-bucket"
+TARGET_PREFIX = "demo-exp/input/"
+LABELS_KEY = "label-category-config/label-category.json"
+Snapshot = Callable[["S3Client", str], dict[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def s3(s3_client: S3Client, make_bucket: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> S3Client:
+    """Empty source and target buckets; the handler uses this moto client."""
+    make_bucket(DEMO_BUCKET)
+    make_bucket(TARGET_BUCKET)
+    monkeypatch.setattr(copy_data, "_s3_client", lambda: s3_client)
+    return s3_client
+
+
+@pytest.fixture
+def demo(s3: S3Client) -> S3Client:
+    """The full demo data set at the source location."""
+    upload_demo(s3, DEMO_BUCKET)
+    return s3
+
+
+def make_event(task_name: str = "3DPointCloudObjectTracking", **overrides: Any) -> dict[str, Any]:
+    manifest, categories = DEMO_INPUTS[task_name]
+    event: dict[str, Any] = {
+        "source": {"bucket": DEMO_BUCKET, "prefix": DEMO_PREFIX},
+        "target": {"bucket": TARGET_BUCKET, "prefix": TARGET_PREFIX},
+        "manifest": manifest,
+        "label_category_config": categories,
+    }
+    event.update(overrides)
+    return event
+
+
+def target_keys(s3: S3Client) -> set[str]:
+    return {
+        entry["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=TARGET_BUCKET)
+        for entry in page.get("Contents", [])
+    }
+
+
+def expected_relative_keys(task_name: str) -> set[str]:
+    manifest, categories = DEMO_INPUTS[task_name]
+    json_files, objects = EXPECTED_CLOSURE[manifest]
+    return {manifest, categories, *json_files, *objects}
+
+
+def body(s3: S3Client, bucket: str, key: str) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def put_manifest(s3: S3Client, relative_key: str, lines: list[dict[str, Any]]) -> None:
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + relative_key, Body=text.encode())
+
+
+def frame_line(point_cloud: str, **extra: Any) -> dict[str, Any]:
+    return {"source-ref": point_cloud, "source-ref-metadata": {"unix-timestamp": 1566861644.759115}, **extra}
+
+
+# --------------------------------------------------------------------------------------------- happy path
+
+
+@pytest.mark.parametrize("task_name", sorted(DEMO_INPUTS))
+def test_given_demo_inputs_when_copied_then_exactly_the_transitive_closure_lands_at_the_same_relative_keys(
+    demo: S3Client, lambda_context: LambdaContext, task_name: str
+) -> None:
+    result = copy_data.handler(make_event(task_name, task_type=task_name), lambda_context)
+
+    expected = expected_relative_keys(task_name)
+    assert target_keys(demo) == {TARGET_PREFIX + key for key in expected}
+    for key in expected:
+        assert body(demo, TARGET_BUCKET, TARGET_PREFIX + key) == body(demo, DEMO_BUCKET, DEMO_PREFIX + key)
+    assert result["copied"] == len(expected)
+    assert result["skipped"] == 0
+    assert result["bytes"] == sum(
+        demo.head_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key)["ContentLength"] for key in expected
+    )
+    manifest, categories = DEMO_INPUTS[task_name]
+    sequences = EXPECTED_CLOSURE[manifest][0]
+    assert sorted(result["json_keys"]) == sorted(TARGET_PREFIX + key for key in {manifest, categories, *sequences})
+
+
+def test_given_a_copied_object_when_inspected_then_content_type_and_user_metadata_are_kept_and_source_etag_recorded(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    image = DEMO_PREFIX + IMAGE_KEYS[4]
+    demo.put_object(Bucket=DEMO_BUCKET, Key=image, Body=b"jpeg", ContentType="image/jpeg", Metadata={"camera": "0"})
+    source_etag = demo.head_object(Bucket=DEMO_BUCKET, Key=image)["ETag"].strip('"')
+
+    copy_data.handler(make_event(), lambda_context)
+
+    head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + IMAGE_KEYS[4])
+    assert head["ContentType"] == "image/jpeg"
+    assert head["Metadata"] == {"camera": "0", copy_data.SOURCE_ETAG_METADATA_KEY: source_etag}
+    manifest_head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + "manifests/OT-manifest-10-frame.json")
+    assert manifest_head["ContentType"] == "application/json"
+
+
+def test_given_a_finished_run_when_run_again_then_nothing_is_copied_and_json_keys_are_still_listed(
+    demo: S3Client, lambda_context: LambdaContext, snapshot: Snapshot
+) -> None:
+    first = copy_data.handler(make_event(), lambda_context)
+    before = snapshot(demo, TARGET_BUCKET)
+
+    second = copy_data.handler(make_event(), lambda_context)
+
+    assert second == {"copied": 0, "skipped": first["copied"], "bytes": 0, "json_keys": first["json_keys"]}
+    assert snapshot(demo, TARGET_BUCKET) == before
+
+
+def test_given_many_objects_already_copied_when_run_again_then_two_listings_replace_per_object_requests(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    keys = [f"frames/{index:03d}.bin" for index in range(40)]
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+    for key in keys:
+        s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
+    event = make_event(manifest="m.json", label_category_config="l.json")
+    copy_data.handler(event, lambda_context)
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+
+    result = copy_data.handler(event, lambda_context)
+
+    assert (result["copied"], result["skipped"]) == (0, 42)
+    assert sorted(calls) == ["GetObject", "GetObject", "ListObjectsV2", "ListObjectsV2"]
+
+
+def test_given_json_files_rewritten_after_the_copy_when_run_again_then_they_are_skipped_not_overwritten(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    first = copy_data.handler(make_event(), lambda_context)
+    for key in first["json_keys"]:  # what the rewrite step does: new content, same metadata
+        head = demo.head_object(Bucket=TARGET_BUCKET, Key=key)
+        demo.put_object(Bucket=TARGET_BUCKET, Key=key, Body=b'{"rewritten": true}\n', Metadata=head["Metadata"])
+
+    second = copy_data.handler(make_event(), lambda_context)
+
+    assert (second["copied"], second["skipped"]) == (0, first["copied"])
+    assert sorted(second["json_keys"]) == sorted(first["json_keys"])
+    for key in first["json_keys"]:
+        assert body(demo, TARGET_BUCKET, key) == b'{"rewritten": true}\n'
+
+
+def test_given_one_source_object_changed_after_a_run_when_run_again_then_only_it_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    copy_data.handler(make_event(), lambda_context)
+    demo.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + IMAGE_KEYS[2], Body=b"a new camera image")
+
+    second = copy_data.handler(make_event(), lambda_context)
+
+    assert (second["copied"], second["bytes"]) == (1, len(b"a new camera image"))
+    assert body(demo, TARGET_BUCKET, TARGET_PREFIX + IMAGE_KEYS[2]) == b"a new camera image"
+
+
+def test_given_a_target_object_without_the_marker_and_different_content_when_copied_then_it_is_replaced(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    demo.put_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + FRAME_KEY, Body=b"someone else's file")
+
+    result = copy_data.handler(make_event(), lambda_context)
+
+    assert result["skipped"] == 0
+    assert body(demo, TARGET_BUCKET, TARGET_PREFIX + FRAME_KEY) == body(demo, DEMO_BUCKET, DEMO_PREFIX + FRAME_KEY)
+
+
+def test_given_a_target_object_with_identical_content_when_copied_then_it_is_skipped_by_etag(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    demo.put_object(
+        Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + FRAME_KEY, Body=body(demo, DEMO_BUCKET, DEMO_PREFIX + FRAME_KEY)
+    )
+
+    result = copy_data.handler(make_event(), lambda_context)
+
+    assert result["skipped"] == 1
+    assert copy_data.SOURCE_ETAG_METADATA_KEY not in demo.head_object(
+        Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + FRAME_KEY
+    ).get("Metadata", {})
+
+
+def test_given_a_source_run_and_rerun_when_compared_then_the_source_bucket_is_never_modified(
+    demo: S3Client, lambda_context: LambdaContext, snapshot: Snapshot
+) -> None:
+    before = snapshot(demo, DEMO_BUCKET)
+
+    copy_data.handler(make_event("Adjustment3DPointCloudObjectTracking"), lambda_context)
+    copy_data.handler(make_event("Adjustment3DPointCloudObjectTracking"), lambda_context)
+
+    assert snapshot(demo, DEMO_BUCKET) == before
+
+
+def test_given_an_object_above_the_multipart_threshold_when_copied_then_a_multipart_copy_is_made_and_rerun_skips_it(
+    s3: S3Client,
+) -> None:
+    five_mib = 5 * 1024 * 1024
+    big = bytes(range(256)) * (6 * 1024 * 1024 // 256)
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "frames/big.bin", Body=big)
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/big.bin")])
+    s3.put_object(
+        Bucket=DEMO_BUCKET,
+        Key=DEMO_PREFIX + "l.json",
+        Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
+    )
+    request = copy_data.CopyRequest.from_event(make_event(manifest="m.json", label_category_config="l.json"))
+    config = TransferConfig(multipart_threshold=five_mib, multipart_chunksize=five_mib)
+
+    first = copy_data.copy_data(s3, request, transfer_config=config)
+
+    head = s3.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + "frames/big.bin")
+    assert head["ETag"].strip('"').endswith("-2")  # two parts: the copy was multipart
+    assert body(s3, TARGET_BUCKET, TARGET_PREFIX + "frames/big.bin") == big
+    assert first.copied == 3
+    second = copy_data.copy_data(s3, request, transfer_config=config)
+    assert (second.copied, second.skipped) == (0, 3)  # ETags differ; the recorded source ETag matches
+
+
+# --------------------------------------------------------------------------------------- what is not copied
+
+
+def test_given_references_outside_the_source_location_when_copied_then_they_are_neither_copied_nor_checked(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    inside = f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/0.bin"
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "frames/0.bin", Body=b"points")
+    s3.put_object(Bucket=DEMO_BUCKET, Key="artifacts/other/1.bin", Body=b"elsewhere in the source bucket")
+    put_manifest(
+        s3,
+        "m.json",
+        [
+            frame_line(inside, **{"prior-ref": "s3://aws-ml-blog-archive/artifacts/gt-point-cloud-demos/out/0.json"}),
+            frame_line(f"s3://{DEMO_BUCKET}/artifacts/other/1.bin"),
+            frame_line("s3://some-other-bucket/never-created.bin"),
+        ],
+    )
+    s3.put_object(
+        Bucket=DEMO_BUCKET,
+        Key=DEMO_PREFIX + "l.json",
+        Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
+    )
+
+    result = copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+
+    assert target_keys(s3) == {TARGET_PREFIX + key for key in ("m.json", "l.json", "frames/0.bin")}
+    assert result["copied"] == 3
+
+
+# ------------------------------------------------------------------------------------------------ failures
+
+
+def test_given_referenced_objects_missing_when_copied_then_missing_objects_error_lists_them_and_nothing_is_copied(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    upload_demo(s3, DEMO_BUCKET, skip=frozenset({IMAGE_KEYS[3], IMAGE_KEYS[7]}))
+
+    with pytest.raises(MissingObjectsError) as caught:
+        copy_data.handler(make_event(), lambda_context)
+
+    message = str(caught.value)
+    assert message.startswith("2 object(s)")
+    assert f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{IMAGE_KEYS[3]}" in message
+    assert f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{IMAGE_KEYS[7]}" in message
+    assert "nothing was copied" in message
+    assert target_keys(s3) == set()
+
+
+def test_given_a_missing_sequence_file_when_copied_then_it_is_reported_and_nothing_is_copied(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    upload_demo(s3, DEMO_BUCKET, skip=frozenset({SEQUENCE_KEY}))
+
+    with pytest.raises(MissingObjectsError, match=rf"^1 object\(s\) .*{SEQUENCE_KEY}"):
+        copy_data.handler(make_event(), lambda_context)
+    assert target_keys(s3) == set()
+
+
+def test_given_more_than_twenty_missing_objects_when_copied_then_the_first_twenty_and_the_count_are_listed(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    lines = [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/{index:03d}.bin") for index in range(60)]
+    put_manifest(s3, "m.json", lines)
+    s3.put_object(
+        Bucket=DEMO_BUCKET,
+        Key=DEMO_PREFIX + "l.json",
+        Body=demo_json_files()[LABELS_KEY],
+    )
+    for index in range(60):
+        if index % 2 == 0:  # every odd frame is missing: 30 in all
+            s3.put_object(Bucket=DEMO_BUCKET, Key=f"{DEMO_PREFIX}frames/{index:03d}.bin", Body=b"p")
+
+    with pytest.raises(MissingObjectsError) as caught:
+        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+
+    message = str(caught.value)
+    assert message.startswith("30 object(s)")
+    assert message.count("s3://") == 20 + 1  # twenty missing URIs and the source location
+    assert "frames/001.bin" in message
+    assert "frames/039.bin" in message
+    assert "frames/041.bin" not in message
+    assert "and 10 more" in message
+    assert target_keys(s3) == set()
+
+
+@pytest.mark.parametrize(
+    ("page_size", "keys_per_page", "missing"),
+    [
+        (1000, 10, "frames/004.bin"),  # one listing covers everything
+        (3, 10, "frames/004.bin"),  # found missing inside the listed range
+        (3, 10, "frames/027.bin"),  # budget spent: found by HeadObject after the listed range
+        (3, 1000, "frames/027.bin"),  # budget of one page
+    ],
+)
+def test_given_many_objects_and_any_listing_budget_when_checked_then_exactly_the_missing_one_is_found(
+    s3: S3Client,
+    lambda_context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    page_size: int,
+    keys_per_page: int,
+    missing: str,
+) -> None:
+    monkeypatch.setattr(copy_data, "LIST_PAGE_SIZE", page_size)
+    monkeypatch.setattr(copy_data, "KEYS_PER_LIST_PAGE", keys_per_page)
+    keys = [f"frames/{index:03d}.bin" for index in range(40)]
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
+    s3.put_object(
+        Bucket=DEMO_BUCKET,
+        Key=DEMO_PREFIX + "l.json",
+        Body=demo_json_files()[LABELS_KEY],
+    )
+    for key in [*keys, "frames/000.bin.extra", "frames/0"]:  # neighbours that sort between the wanted keys
+        if key != missing:
+            s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=b"p")
+
+    with pytest.raises(MissingObjectsError, match=rf"^1 object\(s\) .*{missing}\. Upload"):
+        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + missing, Body=b"p")
+    assert (
+        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)["copied"] == 42
+    )
+
+
+@pytest.mark.parametrize(
+    "missing", ["manifests/OT-manifest-10-frame.json", "label-category-config/label-category.json"]
+)
+def test_given_the_manifest_or_label_file_missing_when_copied_then_the_error_names_it_and_the_source_location(
+    s3: S3Client, lambda_context: LambdaContext, missing: str
+) -> None:
+    upload_demo(s3, DEMO_BUCKET, skip=frozenset({missing}))
+
+    with pytest.raises(
+        MissingObjectsError, match=rf"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{missing} does not exist\. Its path is relative"
+    ):
+        copy_data.handler(make_event(), lambda_context)
+    assert target_keys(s3) == set()
+
+
+def test_given_an_invalid_json_line_in_the_manifest_when_copied_then_the_error_names_key_and_line_and_nothing_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    key = DEMO_PREFIX + "manifests/SingleFrame-manifest.json"
+    demo.put_object(Bucket=DEMO_BUCKET, Key=key, Body=body(demo, DEMO_BUCKET, key) + b'{"source-ref": \n')
+
+    with pytest.raises(ManifestFormatError, match=rf"^s3://{DEMO_BUCKET}/{key} line 2: not valid JSON"):
+        copy_data.handler(make_event("3DPointCloudObjectDetection"), lambda_context)
+    assert target_keys(demo) == set()
+
+
+def test_given_a_sequence_file_breaking_a_limit_when_copied_then_the_error_names_it_and_nothing_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    sequence = json.loads(body(demo, DEMO_BUCKET, DEMO_PREFIX + SEQUENCE_KEY))
+    sequence["number-of-frames"] = 11
+    demo.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + SEQUENCE_KEY, Body=json.dumps(sequence).encode())
+
+    with pytest.raises(ManifestFormatError, match=rf"{SEQUENCE_KEY} field `number-of-frames`: is 11 but"):
+        copy_data.handler(make_event(), lambda_context)
+    assert target_keys(demo) == set()
+
+
+def test_given_a_task_type_that_does_not_fit_the_manifest_when_copied_then_nothing_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    event = make_event("3DPointCloudObjectDetection", task_type="3DPointCloudObjectTracking")
+
+    with pytest.raises(ManifestFormatError, match="needs a sequence manifest"):
+        copy_data.handler(event, lambda_context)
+    assert target_keys(demo) == set()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"manifest": None}, "`manifest` must be an object key relative to the source prefix"),
+        ({"manifest": f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}m.json"}, "`manifest` must be an object key relative"),
+        ({"label_category_config": "/abs.json"}, "`label_category_config` must be an object key relative"),
+        ({"source": "s3://aws-ml-blog/"}, "`source` must be an object"),
+        ({"target": {"bucket": TARGET_BUCKET, "prefix": "no-slash"}}, "`target` is not a valid S3 location"),
+        ({"target": {"bucket": DEMO_BUCKET, "prefix": DEMO_PREFIX + "input/"}}, "overlaps the source location"),
+    ],
+)
+def test_given_a_malformed_event_when_handled_then_invalid_request_error_names_the_field(
+    s3: S3Client, lambda_context: LambdaContext, overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        copy_data.handler(make_event(**overrides), lambda_context)
+
+
+def test_given_s3_throttles_when_copying_then_aws_transient_error_is_raised_for_a_retry(
+    demo: S3Client, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow_down(**_: Any) -> Any:
+        raise ClientError(
+            {
+                "Error": {"Code": "SlowDown", "Message": "Reduce your request rate."},
+                "ResponseMetadata": {"HTTPStatusCode": 503},
+            },
+            "GetObject",
+        )
+
+    monkeypatch.setattr(demo, "get_object", slow_down)
+
+    with pytest.raises(AwsTransientError, match="GetObject failed transiently"):
+        copy_data.handler(make_event(), lambda_context)
+
+
+def test_given_the_source_changes_between_check_and_copy_when_copying_then_aws_transient_error_asks_for_a_retry(
+    demo: S3Client,
+) -> None:
+    request = copy_data.CopyRequest.from_event(make_event())
+    real_head = demo.head_object
+
+    def head_then_change(**kwargs: Any) -> Any:
+        if kwargs.get("IfMatch") and kwargs["Key"].endswith(FRAME_KEY):
+            demo.put_object(Bucket=DEMO_BUCKET, Key=kwargs["Key"], Body=b"changed meanwhile")
+        return real_head(**kwargs)
+
+    demo.head_object = head_then_change  # type: ignore[method-assign]
+
+    with pytest.raises(AwsTransientError, match=rf"{FRAME_KEY} changed while it was being copied"):
+        copy_data.copy_data(demo, request)
