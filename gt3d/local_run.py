@@ -1,0 +1,668 @@
+"""Run the synthesized labeling workflow offline: moto's Step Functions engine, in-process handlers, emulated GT.
+
+:class:`LocalCloud` stands up an emulated deployment of a cloud assembly inside ``moto.mock_aws``: every bucket
+(with its CORS and versioning), role (with its trust policy and MaxSessionDuration), topic and Lambda function of
+every stack, under the names CloudFormation would give them, and the pipeline stack's state machine created from
+its ``DefinitionString`` exactly as synthesized (tokens resolved, nothing else changed). Lambda tasks run the real
+handlers from the function's code asset (:mod:`gt3d.lambda_runtime`); SageMaker's labeling-job calls are answered
+by the emulated Ground Truth (:mod:`gt3d.ground_truth_emulator`, a test double); Wait and Retry intervals are
+scaled down (:mod:`gt3d.sfn_engine`). :func:`run_local` is what ``gt3d local-run`` calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import json
+import os
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from unittest import mock
+
+import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from gt3d import demo_data
+from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
+from gt3d.ground_truth_emulator import GroundTruthEmulator, Outcome
+from gt3d.lambda_runtime import FunctionCode, InProcessLambda
+from gt3d.sfn_engine import ENGINE_CONFIG, local_engine
+
+DEFAULT_TASK_TYPE = "3DPointCloudObjectTracking"
+DEFAULT_TIME_SCALE = 0.001
+"""Wait and Retry intervals are multiplied by this: a 30 s poll takes 30 ms."""
+DEFAULT_TIMEOUT_SECONDS = 300.0
+"""Wall-clock limit of one local execution; a stuck run is stopped (ABORTED) after it."""
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_STRIPPED_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
+
+
+class LocalRunError(Exception):
+    """The local run could not start (bad options, unusable cloud assembly or data)."""
+
+
+class DeploymentError(Exception):
+    """The synthesized app cannot be deployed to the emulated account (e.g. an invalid state machine definition)."""
+
+
+class Progress:
+    """Where a local run reports what it does (stderr for the CLI; silent in tests unless asked)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def __call__(self, message: str) -> None:
+        if self.stream is not None:
+            print(message, file=self.stream, flush=True)
+
+
+@dataclass
+class LocalRunResult:
+    """The outcome of one local execution: the execution's description plus what the runner observed."""
+
+    execution_arn: str
+    status: str
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    states: list[str]
+    labeling_job_request: dict[str, Any] | None
+    description: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """Return the CLI's exit code: 0 when the execution SUCCEEDED, 1 otherwise."""
+        return 0 if self.status == "SUCCEEDED" else 1
+
+    def summary(self) -> dict[str, Any]:
+        """Return the final execution description for stdout (``status``, ``output`` or ``error`` and ``cause``)."""
+        keys = ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
+        summary = {key: _jsonable(self.description[key]) for key in keys if key in self.description}
+        summary["input"] = self.input
+        if self.status == "SUCCEEDED":
+            summary["output"] = self.output
+        else:
+            summary["error"] = self.error
+            summary["cause"] = self.cause
+        return summary
+
+    def execution_record(self) -> dict[str, Any]:
+        """Return ``execution.json`` for ``--out``."""
+        return {
+            "status": self.status,
+            "input": self.input,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "states": self.states,
+            "labeling_job_request": self.labeling_job_request,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.datetime) else value
+
+
+def _parse_json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _s3_location(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or not uri[5:] or uri[5:].startswith("/"):
+        raise LocalRunError(f"{uri!r} is not an s3://bucket/prefix/ location.")
+    bucket, _, prefix = uri[5:].partition("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
+
+
+def _cors_rules(configuration: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Translate a CloudFormation ``CorsConfiguration`` into S3's ``PutBucketCors`` rules."""
+    names = {
+        "AllowedHeaders": "AllowedHeaders",
+        "AllowedMethods": "AllowedMethods",
+        "AllowedOrigins": "AllowedOrigins",
+        "ExposedHeaders": "ExposeHeaders",
+        "MaxAge": "MaxAgeSeconds",
+        "Id": "ID",
+    }
+    return [{names[key]: value for key, value in rule.items() if key in names} for rule in configuration["CorsRules"]]
+
+
+def _tiny_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "code runs in-process from the cdk.out asset directory (gt3d local-run)\n")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class _Deployment:
+    pipeline: Stack
+    state_machine_arn: str
+    definition: dict[str, Any]
+    labeling_bucket: str
+    source_bucket: str
+    source_prefix: str
+    function_count: int
+
+
+class LocalCloud:
+    """An emulated deployment of a cloud assembly, in which executions of its state machine can be started."""
+
+    def __init__(
+        self,
+        assembly: CloudAssembly,
+        *,
+        region: str | None = None,
+        source: str | None = None,
+        outcome: Outcome = "completed",
+        time_scale: float = DEFAULT_TIME_SCALE,
+        progress: Callable[[str], None] | None = None,
+        echo_lambda_logs: bool = False,
+    ) -> None:
+        self.assembly = assembly
+        self.pipeline = assembly.stack_with("AWS::StepFunctions::StateMachine")
+        self.region = region or self.pipeline.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.account = DEFAULT_ACCOUNT_ID
+        self.source = source
+        self.time_scale = time_scale
+        self.progress = progress or Progress()
+        self.resolver = TokenResolver(assembly, region=self.region, account=self.account)
+        self.emulator = GroundTruthEmulator(outcome=outcome, account_id=self.account)
+        self.lambdas = InProcessLambda(
+            region=self.region,
+            account=self.account,
+            echo_logs=(lambda text: sys.stderr.write(text)) if echo_lambda_logs else None,
+        )
+        self._stack = contextlib.ExitStack()
+        self._deployment: _Deployment | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}
+        try:
+            self._stack.enter_context(_environment(environment, _STRIPPED_ENVIRONMENT))
+            self._stack.enter_context(mock_aws(config=ENGINE_CONFIG))  # type: ignore[arg-type]
+            self._stack.enter_context(local_engine(time_scale=self.time_scale))
+            self._stack.enter_context(self.lambdas)
+            self._stack.enter_context(self.emulator)
+            self._deployment = self._deploy()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stack.close()
+
+    @property
+    def deployment(self) -> _Deployment:
+        if self._deployment is None:
+            raise RuntimeError("LocalCloud is not active; use it as a context manager")
+        return self._deployment
+
+    @property
+    def labeling_bucket(self) -> str:
+        """Return the deployment's labeling bucket (input and output locations)."""
+        return self.deployment.labeling_bucket
+
+    @property
+    def source_uri(self) -> str:
+        """Return the source location the data is uploaded to and copied from."""
+        return f"s3://{self.deployment.source_bucket}/{self.deployment.source_prefix}"
+
+    # --- emulated deployment ---------------------------------------------------------------------------------------
+    def _deploy(self) -> _Deployment:
+        s3 = boto3.client("s3", region_name=self.region)
+        iam = boto3.client("iam", region_name=self.region)
+        sns = boto3.client("sns", region_name=self.region)
+        for stack in self.assembly.stacks:
+            for logical_id, resource in stack.of_type("AWS::S3::Bucket"):
+                self._create_bucket(s3, stack, logical_id, resource.get("Properties", {}))
+            for logical_id, resource in stack.of_type("AWS::IAM::Role"):
+                properties = self.resolver.resolve(stack, resource.get("Properties", {}))
+                physical = self.resolver.physical(stack, logical_id)
+                iam.create_role(
+                    RoleName=physical.ref,
+                    Path=properties.get("Path", "/"),
+                    AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+                    MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
+                    Description=properties.get("Description", ""),
+                )
+            for logical_id, _ in stack.of_type("AWS::SNS::Topic"):
+                sns.create_topic(Name=self.resolver.physical(stack, logical_id).attributes["TopicName"])
+        for stack in self.assembly.stacks:
+            for _, resource in stack.of_type("AWS::IAM::Policy"):
+                properties = self.resolver.resolve(stack, resource.get("Properties", {}))
+                for role in properties.get("Roles", []):
+                    iam.put_role_policy(
+                        RoleName=role,
+                        PolicyName=properties["PolicyName"],
+                        PolicyDocument=json.dumps(properties["PolicyDocument"]),
+                    )
+
+        source_uri = self.source or self._configured_source() or demo_data.DEMO_URI
+        source_bucket, source_prefix = _s3_location(source_uri)
+        labeling_bucket = self._labeling_bucket()
+        functions = self._create_functions(source_uri if self.source else None)
+
+        logical_id, _ = next(self.pipeline.of_type("AWS::StepFunctions::StateMachine"))
+        properties = self.pipeline.resources[logical_id].get("Properties", {})
+        physical = self.resolver.physical(self.pipeline, logical_id)
+        definition = self.resolver.definition(self.pipeline, logical_id)
+        try:
+            boto3.client("stepfunctions", region_name=self.region).create_state_machine(
+                name=physical.attributes["Name"],
+                definition=definition,
+                roleArn=str(self.resolver.resolve(self.pipeline, properties["RoleArn"])),
+                type=properties.get("StateMachineType", "STANDARD"),
+            )
+        except ClientError as error:
+            raise DeploymentError(
+                f"The synthesized state machine {self.pipeline.stack_name}/{logical_id} cannot be created: "
+                f"{error.response.get('Error', {}).get('Message') or error}"
+            ) from error
+        if not _bucket_exists(s3, source_bucket):
+            s3.create_bucket(Bucket=source_bucket, **_location_constraint(self.region))
+        return _Deployment(
+            pipeline=self.pipeline,
+            state_machine_arn=physical.ref,
+            definition=json.loads(definition),
+            labeling_bucket=labeling_bucket,
+            source_bucket=source_bucket,
+            source_prefix=source_prefix,
+            function_count=functions,
+        )
+
+    def _create_bucket(self, s3: Any, stack: Stack, logical_id: str, properties: Mapping[str, Any]) -> None:
+        name = self.resolver.physical(stack, logical_id).ref
+        s3.create_bucket(Bucket=name, **_location_constraint(self.region))
+        resolved = self.resolver.resolve(stack, dict(properties))
+        if "CorsConfiguration" in resolved:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": _cors_rules(resolved["CorsConfiguration"])})
+        if resolved.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+    def _create_functions(self, source_override: str | None) -> int:
+        client = boto3.client("lambda", region_name=self.region)
+        count = 0
+        for stack in self.assembly.stacks:
+            for logical_id, resource in stack.of_type("AWS::Lambda::Function"):
+                properties = resource.get("Properties", {})
+                name = self.resolver.physical(stack, logical_id).ref
+                environment = self.resolver.environment(stack, logical_id)
+                if source_override and "SOURCE_URI" in environment:
+                    environment["SOURCE_URI"] = source_override
+                code = FunctionCode(
+                    function_name=name,
+                    handler=str(properties.get("Handler", "index.handler")),
+                    code_directory=stack.code_directory(logical_id),
+                    environment=environment,
+                    memory_size=int(properties.get("MemorySize", 128)),
+                    timeout_seconds=int(properties.get("Timeout", 3)),
+                    runtime=str(properties.get("Runtime", "python3.13")),
+                )
+                client.create_function(
+                    FunctionName=name,
+                    Runtime=code.runtime,
+                    Role=str(self.resolver.resolve(stack, properties["Role"])),
+                    Handler=code.handler,
+                    Code={"ZipFile": _tiny_zip()},
+                    Environment={"Variables": environment},
+                    Timeout=code.timeout_seconds,
+                    MemorySize=code.memory_size,
+                )
+                self.lambdas.register(code)
+                count += 1
+        return count
+
+    def _pipeline_environment(self, name: str) -> str | None:
+        for logical_id, _ in self.pipeline.of_type("AWS::Lambda::Function"):
+            value = self.resolver.environment(self.pipeline, logical_id).get(name)
+            if value:
+                return value
+        return None
+
+    def _configured_source(self) -> str | None:
+        return self._pipeline_environment("SOURCE_URI")
+
+    def _labeling_bucket(self) -> str:
+        input_uri = self._pipeline_environment("INPUT_URI")
+        if input_uri:
+            return _s3_location(input_uri)[0]
+        buckets = [
+            self.resolver.physical(stack, logical_id).ref
+            for stack in self.assembly.stacks
+            for logical_id, resource in stack.of_type("AWS::S3::Bucket")
+            if "CorsConfiguration" in resource.get("Properties", {})
+        ]
+        if len(buckets) != 1:
+            raise AssemblyError("Cannot tell the labeling bucket: no INPUT_URI in the pipeline's functions.")
+        return buckets[0]
+
+    # --- data --------------------------------------------------------------------------------------------------------
+    def upload(self, data_dir: Path) -> tuple[int, int]:
+        """Upload every file under ``data_dir`` to the source location; return (objects, bytes)."""
+        if not data_dir.is_dir():
+            raise LocalRunError(f"--data {data_dir} is not a directory.")
+        s3 = boto3.client("s3", region_name=self.region)
+        count = total = 0
+        for path in sorted(data_dir.rglob("*")):
+            relative = path.relative_to(data_dir)
+            if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+                continue
+            body = path.read_bytes()
+            key = self.deployment.source_prefix + relative.as_posix()
+            s3.put_object(Bucket=self.deployment.source_bucket, Key=key, Body=body)
+            count += 1
+            total += len(body)
+        if not count:
+            raise LocalRunError(f"--data {data_dir} contains no files.")
+        return count, total
+
+    def bucket_objects(self, bucket: str | None = None) -> dict[str, bytes]:
+        """Return every object of ``bucket`` (default: the labeling bucket) as ``key -> bytes``."""
+        s3 = boto3.client("s3", region_name=self.region)
+        bucket = bucket or self.labeling_bucket
+        objects = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        return objects
+
+    # --- executions --------------------------------------------------------------------------------------------------
+    def run(
+        self, execution_input: Mapping[str, Any], *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> LocalRunResult:
+        """Start an execution with ``execution_input``, report its progress, and return how it ended."""
+        sfn = boto3.client("stepfunctions", region_name=self.region)
+        requests_before = len(self.emulator.requests)
+        warnings_before = len(self.emulator.warnings)
+        started = time.monotonic()
+        name = f"local-{uuid.uuid4().hex[:12]}"
+        execution_arn = sfn.start_execution(
+            stateMachineArn=self.deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
+        )["executionArn"]
+        self.progress(f"[gt3d] execution {name}: {json.dumps(execution_input)}")
+        reporter = _HistoryReporter(self.deployment.definition, self.time_scale, self.progress)
+        history: list[dict[str, Any]] = []
+        while True:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            history = _history(sfn, execution_arn)
+            reporter.report(history)
+            if description["status"] != "RUNNING":
+                break
+            if time.monotonic() - started > timeout_seconds:
+                sfn.stop_execution(
+                    executionArn=execution_arn,
+                    error="gt3d.LocalRunTimeout",
+                    cause=f"The local run did not finish within {timeout_seconds:.0f} s.",
+                )
+                continue
+            time.sleep(0.005)
+        new_requests = self.emulator.requests[requests_before:]
+        result = LocalRunResult(
+            execution_arn=execution_arn,
+            status=description["status"],
+            input=_parse_json(description.get("input")),
+            output=_parse_json(description.get("output")),
+            error=description.get("error"),
+            cause=description.get("cause"),
+            states=reporter.states,
+            labeling_job_request=new_requests[-1] if new_requests else None,
+            description=description,
+            history=history,
+            warnings=self.emulator.warnings[warnings_before:],
+            duration_seconds=time.monotonic() - started,
+        )
+        return result
+
+    def write_out(self, out_dir: Path, result: LocalRunResult) -> int:
+        """Write the labeling bucket as ``out_dir/bucket/<key>`` and ``out_dir/execution.json``; return objects."""
+        objects = self.bucket_objects()
+        for key, body in objects.items():
+            path = out_dir / "bucket" / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "execution.json").write_text(json.dumps(result.execution_record(), indent=2, default=str) + "\n")
+        return len(objects)
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        return False
+    return True
+
+
+def _location_constraint(region: str) -> dict[str, Any]:
+    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str], stripped: tuple[str, ...]) -> Iterator[None]:
+    with mock.patch.dict(os.environ, values):
+        for name in stripped:
+            os.environ.pop(name, None)
+        yield
+
+
+def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = sfn.get_execution_history(
+            executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
+        )
+        events.extend(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def _error_message(cause: str | None) -> str:
+    """Return the readable part of a cause: a Lambda error payload's errorMessage, else the cause itself."""
+    parsed = _parse_json(cause)
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return "" if cause is None else str(cause)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024:.0f} KiB" if count >= 1024 else f"{count} B"
+
+
+class _HistoryReporter:
+    """Turn new execution-history events into progress lines: states entered and left, results, errors."""
+
+    def __init__(self, definition: Mapping[str, Any], time_scale: float, progress: Callable[[str], None]) -> None:
+        self.states_definition: Mapping[str, Any] = definition.get("States", {})
+        self.time_scale = time_scale
+        self.progress = progress
+        self.states: list[str] = []
+        self._seen = 0
+        self._job_status: str | None = None
+
+    def report(self, events: list[dict[str, Any]]) -> None:
+        for event in events[self._seen :]:
+            self._report(event)
+        self._seen = len(events)
+
+    def _report(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            details = event["stateEnteredEventDetails"]
+            self.states.append(details["name"])
+            self.progress(f"  > {details['name']}{self._wait_note(details)}")
+        elif kind.endswith("StateExited"):
+            details = event["stateExitedEventDetails"]
+            note = self._result_note(details["name"], _parse_json(details.get("output")))
+            self.progress(f"  < {details['name']}{': ' + note if note else ''}")
+        elif kind in ("LambdaFunctionFailed", "TaskFailed", "ExecutionFailed", "LambdaFunctionTimedOut"):
+            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
+            error = details.get("error", "")
+            if kind != "ExecutionFailed":
+                self.progress(f"  ! {error}: {_error_message(details.get('cause'))}")
+
+    def _wait_note(self, details: Mapping[str, Any]) -> str:
+        state = self.states_definition.get(details["name"], {})
+        if state.get("Type") != "Wait":
+            return ""
+        seconds = state.get("Seconds")
+        path = state.get("SecondsPath")
+        if path is not None:
+            seconds = _json_path(_parse_json(details.get("input")), path)
+        if not isinstance(seconds, int | float):
+            return ""
+        return f" ({seconds} s, scaled to {seconds * self.time_scale:.3g} s)"
+
+    def _result_note(self, name: str, output: Any) -> str:
+        state = self.states_definition.get(name, {})
+        if state.get("Type") != "Task" or not isinstance(output, dict):
+            return ""
+        result = _json_path(output, state.get("ResultPath", "$")) if state.get("ResultPath") else None
+        if not isinstance(result, dict):
+            return ""
+        if {"copied", "skipped"} <= result.keys():
+            return (
+                f"copied {result['copied']} object(s) ({_size(int(result.get('bytes', 0)))}), "
+                f"skipped {result['skipped']} already there"
+            )
+        if "rewritten" in result:
+            return f"rewrote {result['rewritten']} file(s), {result.get('uris', 0)} URI(s) moved"
+        if "job_arn" in result:
+            return f"created labeling job {result.get('job_name')}"
+        if {"status", "done"} <= result.keys():
+            status = result["status"]
+            change = f"{self._job_status} -> {status}" if self._job_status and self._job_status != status else status
+            self._job_status = status
+            counters = result.get("label_counters") or {}
+            labeled = f", labeled {counters.get('TotalLabeled', 0)}" if counters else ""
+            nxt = "" if result.get("done") else f", next poll in {result.get('wait_seconds')} s"
+            return f"job {change}{labeled}{nxt}"
+        if "job_name" in result and "label_attribute_name" in result:
+            return f"job {result['job_name']}, label attribute {result['label_attribute_name']}"
+        return ""
+
+
+def _json_path(document: Any, path: str) -> Any:
+    """Evaluate a plain dotted JSONPath (``$.a.b``) against ``document``; None when it does not apply."""
+    if not path.startswith("$"):
+        return None
+    value = document
+    for part in [part for part in path[1:].split(".") if part]:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRunOptions:
+    """What ``gt3d local-run`` was asked to do."""
+
+    task_type: str | None = None
+    data_dir: Path = demo_data.DEFAULT_DIR
+    source: str | None = None
+    outcome: Outcome = "completed"
+    execution_input: Mapping[str, Any] | None = None
+    out_dir: Path | None = None
+    region: str | None = None
+    cloud_assembly: Path = Path("cdk.out")
+    time_scale: float = DEFAULT_TIME_SCALE
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    echo_lambda_logs: bool = False
+
+    def execution_payload(self) -> dict[str, Any]:
+        """Return the execution input: ``--input`` with ``--task-type`` (default: object tracking)."""
+        payload = dict(self.execution_input or {})
+        if self.task_type is not None:
+            if payload.get("task_type", self.task_type) != self.task_type:
+                raise LocalRunError(
+                    f"--task-type {self.task_type} contradicts task_type {payload['task_type']!r} in --input."
+                )
+            payload["task_type"] = self.task_type
+        payload.setdefault("task_type", DEFAULT_TASK_TYPE)
+        return payload
+
+
+def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | None = None) -> LocalRunResult:
+    """Run the synthesized workflow once, offline, as ``gt3d local-run`` does; return how the execution ended."""
+    report = progress or Progress()
+    payload = options.execution_payload()
+    assembly = CloudAssembly.load(options.cloud_assembly)
+    with LocalCloud(
+        assembly,
+        region=options.region,
+        source=options.source,
+        outcome=options.outcome,
+        time_scale=options.time_scale,
+        progress=report,
+        echo_lambda_logs=options.echo_lambda_logs,
+    ) as cloud:
+        count, total = cloud.upload(options.data_dir)
+        deployment = cloud.deployment
+        report(
+            f"[gt3d] emulated deployment of {len(assembly.stacks)} stack(s) from {options.cloud_assembly} in "
+            f"{cloud.region}: {deployment.function_count} function(s), labeling bucket {deployment.labeling_bucket}"
+        )
+        report(f"[gt3d] uploaded {count} object(s) ({_size(total)}) from {options.data_dir} to {cloud.source_uri}")
+        report(f"[gt3d] emulated Ground Truth outcome: {options.outcome}; waits scaled by {options.time_scale:g}")
+        result = cloud.run(payload, timeout_seconds=options.timeout_seconds)
+        if options.out_dir is not None:
+            written = cloud.write_out(options.out_dir, result)
+            report(f"[gt3d] wrote {written} object(s) of the labeling bucket and execution.json to {options.out_dir}")
+    for warning in result.warnings:
+        report(f"[gt3d] warning: {warning}")
+    report(describe_outcome(result))
+    return result
+
+
+def describe_outcome(result: LocalRunResult) -> str:
+    """Return the closing progress line(s): the output manifest and counters, or the error and what to do."""
+    if result.status == "SUCCEEDED":
+        output = result.output if isinstance(result.output, dict) else {}
+        monitor = output.get("monitor", {}) if isinstance(output.get("monitor"), dict) else {}
+        job = output.get("job", {}) if isinstance(output.get("job"), dict) else {}
+        counters = ", ".join(f"{key} {value}" for key, value in (monitor.get("label_counters") or {}).items())
+        return (
+            f"SUCCEEDED in {result.duration_seconds:.1f} s: labeling job {job.get('job_name')} "
+            f"{monitor.get('status', '').lower()}\n"
+            f"  output manifest: {monitor.get('output_manifest_uri')}\n"
+            f"  label counters: {counters}"
+        )
+    message = _error_message(result.cause)
+    lines = [f"{result.status} in {result.duration_seconds:.1f} s: {result.error}", f"  {message}"]
+    if result.error and result.error.startswith("States."):
+        lines.append("  This is an error of the workflow definition or engine, not of the input: see the states above.")
+    return "\n".join(lines)
