@@ -20,6 +20,7 @@ DEFAULT_SOURCE_URI = "s3://aws-ml-blog/artifacts/gt-point-cloud-demos/"
 
 _PREFIX = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _PREFIX_MAX = 24  # leaves room for "-<abbrev>-<14-digit timestamp>" inside the 63-character job name limit
+_PREFIX_RESERVED = ("aws", "amazon", "cognito")  # Cognito refuses domain prefixes containing these
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _EXPERIMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 _EXPERIMENT_MAX = 200
@@ -161,11 +162,12 @@ def _workteam_mode(value: str) -> WorkteamMode:
 
 
 def _prefix(value: str) -> str:
-    if len(value) > _PREFIX_MAX or not _PREFIX.match(value):
+    if len(value) > _PREFIX_MAX or not _PREFIX.match(value) or any(word in value for word in _PREFIX_RESERVED):
         raise InvalidSettingError(
             "prefix",
             value,
-            f"at most {_PREFIX_MAX} lowercase letters, digits and single hyphens, starting with a letter",
+            f"at most {_PREFIX_MAX} lowercase letters, digits and single hyphens, starting with a letter, "
+            f"without {', '.join(_PREFIX_RESERVED)} (the prefix names the Cognito domain)",
         )
     return value
 
