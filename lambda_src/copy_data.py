@@ -268,12 +268,21 @@ def _read_inputs(
     sequence_keys = sorted(
         {source.relative_key(uri) for uri in references.json_files if source.contains(uri)} - set(inputs)
     )
-    for key, fetched in zip(sequence_keys, _run(pool, lambda k: _get_json(s3, source, k), sequence_keys), strict=True):
+
+    def load_sequence(key: str) -> tuple[_SourceObject, References] | None:
+        # Parsed in the worker, so only the (small) references outlive the file's text.
+        fetched = _get_json(s3, source, key)
         if fetched is None:
+            return None
+        item, text = fetched
+        return item, parse_sequence_file(str(source.uri(key)), text).references()
+
+    for key, loaded in zip(sequence_keys, _run(pool, load_sequence, sequence_keys), strict=True):
+        if loaded is None:
             missing.append(source.uri(key))
             continue
-        inputs[key], text = fetched
-        references = references | parse_sequence_file(str(source.uri(key)), text).references()
+        inputs[key], sequence_references = loaded
+        references = references | sequence_references
     return inputs, references, missing
 
 

@@ -52,13 +52,23 @@ class RewriteRequest:
         keys = event.get("keys")
         if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
             raise InvalidRequestError(f"`keys` must be a list of object keys in the target bucket; got {keys!r}.")
-        outside = [key for key in keys if not key.startswith(target.prefix) or key.endswith("/") or not key]
+        outside = [key for key in keys if not _is_file_under(target, key)]
         if outside:
             raise InvalidRequestError(
                 f"`keys` must name files under the target location {target} (full keys, as copy_data returns "
                 f"them); these do not: {outside[:5]!r}."
             )
         return cls(source, target, tuple(dict.fromkeys(keys)))
+
+
+def _is_file_under(location: S3Location, key: str) -> bool:
+    if not key.startswith(location.prefix) or key.endswith("/"):
+        return False
+    try:
+        S3Uri(location.bucket, key)
+    except ValueError:  # control characters, or longer than S3 allows
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

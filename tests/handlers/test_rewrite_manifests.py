@@ -189,6 +189,10 @@ def test_given_no_keys_when_rewritten_then_nothing_happens(s3: S3Client, lambda_
             "`keys` must name files under the target location",
         ),
         (
+            {"source": SOURCE_EVENT, "target": TARGET_EVENT, "keys": [TARGET_PREFIX + "line\nbreak.json"]},
+            "`keys` must name files under the target location",
+        ),
+        (
             {"source": SOURCE_EVENT, "target": {"bucket": DEMO_BUCKET, "prefix": "artifacts/"}, "keys": []},
             "overlaps the source location",
         ),
