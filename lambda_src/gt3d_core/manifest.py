@@ -327,7 +327,13 @@ def rewrite_json_text(name: str, text: str, source: S3Location, target: S3Locati
         token = match.group(0)
         if match.group("colon") is not None or ("\\" not in token and not token.startswith('"s3://')):
             return token
-        moved = rewrite_uri(json.loads(token), source, target)
+        value = json.loads(token)
+        try:
+            moved = rewrite_uri(value, source, target)
+        except ValueError:  # the key grows past S3's 1024 bytes under the target prefix
+            raise ManifestFormatError(
+                f"{name}: {_shorten(value)} would be longer than S3 allows under {target}. Use a shorter target prefix."
+            ) from None
         if moved is None:
             return token
         count += 1

@@ -542,6 +542,16 @@ def test_given_overlapping_target_when_rewriting_then_invalid_request() -> None:
         rewrite_json_text("m", "{}", SOURCE, S3Location("aws-ml-blog", DEMO_PREFIX + "input/"))
 
 
+def test_given_a_key_that_would_outgrow_s3s_limit_under_the_target_when_rewritten_then_error_says_shorten_prefix() -> (
+    None
+):
+    long_key = DEMO_PREFIX + "k" * (1024 - len(DEMO_PREFIX))
+    with pytest.raises(ManifestFormatError, match=r"would be longer than S3 allows .* Use a shorter target prefix"):
+        rewrite_json_text(
+            "m", json.dumps({"a": f"s3://aws-ml-blog/{long_key}"}), SOURCE, S3Location("dest-bucket", "x" * 40 + "/")
+        )
+
+
 def test_given_single_uri_when_rewrite_uri_called_then_relative_key_is_kept() -> None:
     assert rewrite_uri(f"s3://aws-ml-blog/{DEMO_PREFIX}a/b c.bin", SOURCE, TARGET) == (
         "s3://my-labeling-bucket/exp1/input/a/b c.bin"
