@@ -88,7 +88,8 @@ def every_statement(templates: Mapping[str, Template]) -> Iterator[tuple[str, st
             documents = [
                 props[key] for key in ("PolicyDocument", "AssumeRolePolicyDocument", "KeyPolicy") if key in props
             ]
-            documents += [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+            if res["Type"] in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+                documents += [policy["PolicyDocument"] for policy in props.get("Policies", [])]
             for document in documents:
                 for statement in document["Statement"]:
                     yield stack, lid, statement
