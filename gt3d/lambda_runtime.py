@@ -128,7 +128,6 @@ class _CodeAsset:
         sys.path.insert(0, str(self.directory))
         write_bytecode = sys.dont_write_bytecode
         sys.dont_write_bytecode = True  # leave cdk.out as synthesized
-        importlib.invalidate_caches()
         try:
             yield
         finally:

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from unittest import mock
 
 import boto3
+import botocore.loaders
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -42,6 +43,9 @@ DEFAULT_TIME_SCALE = 0.001
 """Wait and Retry intervals are multiplied by this: a 30 s poll takes 30 ms."""
 DEFAULT_TIMEOUT_SECONDS = 300.0
 """Wall-clock limit of one local execution; a stuck run is stopped (ABORTED) after it."""
+
+_POLL_INTERVAL_SECONDS = 0.02
+_HISTORY_INTERVAL_SECONDS = 0.25
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -207,6 +211,7 @@ class LocalCloud:
         environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}
         try:
             self._stack.enter_context(_environment(environment, _STRIPPED_ENVIRONMENT))
+            self._stack.enter_context(mock.patch("botocore.session.create_loader", _shared_loader))
             self._stack.enter_context(mock_aws(config=ENGINE_CONFIG))  # type: ignore[arg-type]
             self._stack.enter_context(local_engine(time_scale=self.time_scale))
             self._stack.enter_context(self.lambdas)
@@ -411,11 +416,16 @@ class LocalCloud:
         self.progress(f"[gt3d] execution {name}: {json.dumps(execution_input)}")
         reporter = _HistoryReporter(self.deployment.definition, self.time_scale, self.progress)
         history: list[dict[str, Any]] = []
+        last_report = 0.0
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
-            history = _history(sfn, execution_arn)
-            reporter.report(history)
-            if description["status"] != "RUNNING":
+            finished = description["status"] != "RUNNING"
+            if finished or time.monotonic() - last_report > _HISTORY_INTERVAL_SECONDS:
+                # The history is costly to build and holds the engine's thread back: read it now and then.
+                history = _history(sfn, execution_arn)
+                reporter.report(history)
+                last_report = time.monotonic()
+            if finished:
                 break
             if time.monotonic() - started > timeout_seconds:
                 sfn.stop_execution(
@@ -424,7 +434,7 @@ class LocalCloud:
                     cause=f"The local run did not finish within {timeout_seconds:.0f} s.",
                 )
                 continue
-            time.sleep(0.005)
+            time.sleep(_POLL_INTERVAL_SECONDS)
         new_requests = self.emulator.requests[requests_before:]
         result = LocalRunResult(
             execution_arn=execution_arn,
@@ -464,6 +474,20 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
 
 def _location_constraint(region: str) -> dict[str, Any]:
     return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+
+
+_SHARED_LOADERS: dict[Any, Any] = {}
+
+
+def _shared_loader(data_path: Any = None) -> Any:
+    """Return one botocore data loader per data path for the whole process.
+
+    moto gives every mocked run a fresh default session, and each new session would parse the service models
+    (SageMaker's is megabytes of JSON) again; the models are read-only, so runs share them.
+    """
+    if data_path not in _SHARED_LOADERS:
+        _SHARED_LOADERS[data_path] = botocore.loaders.create_loader(data_path)
+    return _SHARED_LOADERS[data_path]
 
 
 @contextlib.contextmanager
