@@ -47,7 +47,7 @@ class WorkforceStack(Stack):
             self, "Portal", workteam_name=workteam_name, workteam_arn=self.workteam_arn, pool=pool
         )
         if self.team is not None and pool is not None:
-            self.team.add_workers(pool, settings.worker_emails, invite_after=self.portal)
+            self.team.add_workers(pool, settings.worker_emails, invite_after=self.portal.resource)
         self.portal_url: str = self.portal.portal_url
 
         CfnOutput(self, "WorkteamArn", value=self.workteam_arn, description="Private work team labeling jobs use")

@@ -23,7 +23,7 @@ from stacks.constructs.lambda_function import LOG_RETENTION, PipelineFunction
 from stacks.constructs.nag import acknowledge
 
 SAGEMAKER = "sagemaker.amazonaws.com"
-PORTAL_URL_PLACEHOLDER = "{portal_url}"  # replaced by lambda_src/workforce_portal.py
+PORTAL_URL_PLACEHOLDER = "{portal_url}"  # the same constant as lambda_src/workforce_portal.py (tested)
 
 # Cognito requires a callback URL on an OAuth client before the portal exists; the portal custom resource
 # replaces both URLs with the team's own as soon as the team has been created, before any worker is invited.
