@@ -202,7 +202,9 @@ class GroundTruthEmulator:
         self.clock = clock
         self.on_event = on_event
         self.jobs: dict[str, EmulatedJob] = {}
+        self.calls: list[str] = []
         self.requests: list[dict[str, Any]] = []
+        self._faults: dict[str, list[tuple[ServiceError, bool]]] = {}
         self.events: list[str] = []
         self.warnings: list[str] = []
         self._lock = threading.RLock()
@@ -222,18 +224,48 @@ class GroundTruthEmulator:
             if _active is self:
                 _active = None
 
+    # --- fault injection ---------------------------------------------------------------------------------------------
+    def inject_fault(
+        self,
+        operation: str,
+        code: str,
+        *,
+        status: int = 400,
+        message: str = "Rate exceeded",
+        after_success: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls of ``operation`` with an error, before or after doing the work.
+
+        ``after_success`` models a response lost after the service acted (e.g. a 500 once the job exists), the
+        case that makes a retried CreateLabelingJob meet its own job.
+        """
+        if operation not in EMULATED_OPERATIONS:
+            raise ValueError(f"operation must be one of {', '.join(EMULATED_OPERATIONS)}")
+        faults = self._faults.setdefault(operation, [])
+        faults.extend([(ServiceError(code, message, status), after_success)] * times)
+
     # --- dispatch --------------------------------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any], region: str) -> dict[str, Any]:
         """Answer one emulated operation, or raise ServiceError as the service would refuse it."""
-        errors = service_model.validate(service_model.operation_model("sagemaker", operation).input_shape, params)
-        if errors:
-            raise _validation(service_model.validation_message(errors))
         with self._lock:
+            self.calls.append(operation)
+            faults = self._faults.get(operation)
+            fault, after_success = faults.pop(0) if faults else (None, False)
+            if fault is not None and not after_success:
+                raise fault
+            errors = service_model.validate(service_model.operation_model("sagemaker", operation).input_shape, params)
+            if errors:
+                raise _validation(service_model.validation_message(errors))
             if operation == "CreateLabelingJob":
-                return self._create(params, region)
-            if operation == "DescribeLabelingJob":
-                return self._describe(self._job(params["LabelingJobName"], region))
-            return self._stop(self._job(params["LabelingJobName"], region))
+                response = self._create(params, region)
+            elif operation == "DescribeLabelingJob":
+                response = self._describe(self._job(params["LabelingJobName"], region))
+            else:
+                response = self._stop(self._job(params["LabelingJobName"], region))
+            if fault is not None:
+                raise fault
+            return response
 
     def _event(self, message: str) -> None:
         self.events.append(message)

@@ -229,3 +229,54 @@ def test_given_the_installed_command_with_defaults_then_it_completes_the_demo_an
     assert summary["output"]["monitor"]["output_manifest_uri"] in completed.stderr
     assert "SUCCEEDED" in completed.stderr and "label counters" in completed.stderr
     assert (tmp_path / "execution.json").is_file()
+
+
+def _failed_errors(result: LocalRunResult) -> list[str]:
+    return [
+        event["lambdaFunctionFailedEventDetails"]["error"]
+        for event in result.history
+        if event["type"] == "LambdaFunctionFailed"
+    ]
+
+
+def test_given_sagemaker_throttles_the_create_then_the_workflow_retries_it_and_succeeds(
+    synthesized_app: Path,
+) -> None:
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        cloud.emulator.inject_fault("CreateLabelingJob", "ThrottlingException", times=2)
+        result = cloud.run({"task_type": "3DPointCloudObjectDetection"})
+
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert _failed_errors(result) == ["AwsTransientError", "AwsTransientError"]
+    assert cloud.emulator.calls.count("CreateLabelingJob") == 3
+    assert len(cloud.emulator.jobs) == 1
+
+
+def test_given_a_create_whose_response_is_lost_then_the_retry_adopts_the_job_it_created(
+    synthesized_app: Path,
+) -> None:
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        cloud.emulator.inject_fault("CreateLabelingJob", "InternalFailure", status=500, after_success=True)
+        result = cloud.run({"task_type": "3DPointCloudObjectTracking"})
+
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert _failed_errors(result) == ["AwsTransientError"]
+    assert cloud.emulator.calls.count("CreateLabelingJob") == 2
+    assert len(cloud.emulator.jobs) == 1
+    assert result.output["job"]["job_arn"] == next(iter(cloud.emulator.jobs.values())).arn
+
+
+def test_given_a_job_name_already_used_by_another_job_then_the_workflow_fails_with_a_user_error(
+    synthesized_app: Path,
+) -> None:
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        first = cloud.run({"task_type": "3DPointCloudObjectTracking", "job_name": "shared-name"})
+        second = cloud.run({"task_type": "3DPointCloudSemanticSegmentation", "job_name": "Shared-Name"})
+
+    assert first.status == "SUCCEEDED"
+    assert second.status == "FAILED"
+    assert second.error == "JobNameTakenError"
+    assert len(cloud.emulator.jobs) == 1

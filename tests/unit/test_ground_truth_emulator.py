@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -400,3 +401,32 @@ def test_given_two_emulators_then_only_one_can_be_active() -> None:
 def test_given_an_unknown_outcome_then_the_emulator_refuses_it() -> None:
     with pytest.raises(ValueError, match="outcome must be one of"):
         GroundTruthEmulator(outcome="maybe")  # type: ignore[arg-type]
+
+
+def test_given_an_injected_throttle_then_the_next_call_fails_and_the_one_after_succeeds(
+    aws: None, sagemaker: Any
+) -> None:
+    with GroundTruthEmulator() as emulator:
+        emulator.inject_fault("CreateLabelingJob", "ThrottlingException")
+        with pytest.raises(ClientError) as raised:
+            sagemaker.create_labeling_job(**notebook_request(task_type("3DPointCloudObjectTracking")))
+        assert _error(raised)[0] == "ThrottlingException" and emulator.jobs == {}
+        sagemaker.create_labeling_job(**notebook_request(task_type("3DPointCloudObjectTracking")))
+    assert emulator.calls == ["CreateLabelingJob", "CreateLabelingJob"]
+
+
+def test_given_a_fault_after_success_then_the_job_exists_although_the_call_failed(aws: None) -> None:
+    client = boto3.client("sagemaker", region_name=REGION, config=Config(retries={"max_attempts": 0}))
+    with GroundTruthEmulator() as emulator:
+        emulator.inject_fault("CreateLabelingJob", "InternalFailure", status=500, after_success=True)
+        with pytest.raises(ClientError) as raised:
+            client.create_labeling_job(**notebook_request(task_type("3DPointCloudObjectTracking")))
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        with pytest.raises(client.exceptions.ResourceInUse):
+            client.create_labeling_job(**notebook_request(task_type("3DPointCloudObjectTracking")))
+    assert len(emulator.jobs) == 1
+
+
+def test_given_an_unknown_operation_then_no_fault_can_be_injected() -> None:
+    with pytest.raises(ValueError, match="operation must be one of"):
+        GroundTruthEmulator().inject_fault("CreateWorkteam", "ThrottlingException")
