@@ -112,6 +112,8 @@ class PipelineStack(Stack):
             memory_size=1024,
         )
         allow_read(copy.role, source, list_keys=True)
+        # Reading the input prefix too lets a re-run find (HeadObject/ListObjectsV2) what it already copied.
+        allow_read(copy.role, self.input_location, list_keys=True)
         allow_write(copy.role, self.input_location)
 
         rewrite = PipelineFunction(

@@ -229,13 +229,20 @@ def test_given_the_copy_function_when_synthesized_then_it_reads_the_source_and_w
     assert _step_permissions(pipeline, "copy_data.handler") == {
         ("s3:GetObject", SOURCE_OBJECTS),
         ("s3:ListBucket", SOURCE_BUCKET),
+        ("s3:GetObject", labeling.input_objects),
+        ("s3:ListBucket", labeling.bucket_arn),
         ("s3:PutObject", labeling.input_objects),
         ("s3:AbortMultipartUpload", labeling.input_objects),
     }
-    (listing,) = [
-        s for s in function_statements(pipeline, "copy_data.handler") if "s3:ListBucket" in as_list(s["Action"])
-    ]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["artifacts/gt-point-cloud-demos/*"]}}
+    listings = {
+        flatten(s["Resource"]): s["Condition"]
+        for s in function_statements(pipeline, "copy_data.handler")
+        if "s3:ListBucket" in as_list(s["Action"])
+    }
+    assert listings == {
+        SOURCE_BUCKET: {"StringLike": {"s3:prefix": ["artifacts/gt-point-cloud-demos/*"]}},
+        labeling.bucket_arn: {"StringLike": {"s3:prefix": ["gt3d-demo/input/*"]}},
+    }
 
 
 def test_given_the_rewrite_function_when_synthesized_then_it_reads_and_writes_only_the_input_prefix(
