@@ -44,7 +44,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import unquote
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 
@@ -161,9 +161,9 @@ def _answer(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse,
             "message": error.message,
             "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": error.status, "HTTPHeaders": {}},
         }
-        return AWSResponse(None, error.status, {}, None), parsed
+        return AWSResponse("", error.status, HTTPHeaders(), None), parsed
     body["ResponseMetadata"] = {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
-    return AWSResponse(None, 200, {}, None), body
+    return AWSResponse("", 200, HTTPHeaders(), None), body
 
 
 # Registered once for every botocore session created from now on; inert while no emulator is active.

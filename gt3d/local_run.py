@@ -23,14 +23,15 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from unittest import mock
 
 import boto3
 import botocore.loaders
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.config import DefaultConfig
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
@@ -201,7 +202,7 @@ class LocalCloud:
         self.lambdas = InProcessLambda(
             region=self.region,
             account=self.account,
-            echo_logs=(lambda text: sys.stderr.write(text)) if echo_lambda_logs else None,
+            echo_logs=_echo_to_stderr if echo_lambda_logs else None,
         )
         self._stack = contextlib.ExitStack()
         self._deployment: _Deployment | None = None
@@ -212,7 +213,7 @@ class LocalCloud:
         try:
             self._stack.enter_context(_environment(environment, _STRIPPED_ENVIRONMENT))
             self._stack.enter_context(mock.patch("botocore.session.create_loader", _shared_loader))
-            self._stack.enter_context(mock_aws(config=ENGINE_CONFIG))  # type: ignore[arg-type]
+            self._stack.enter_context(mock_aws(config=cast(DefaultConfig, ENGINE_CONFIG)))
             self._stack.enter_context(local_engine(time_scale=self.time_scale))
             self._stack.enter_context(self.lambdas)
             self._stack.enter_context(self.emulator)
@@ -445,7 +446,7 @@ class LocalCloud:
             cause=description.get("cause"),
             states=reporter.states,
             labeling_job_request=new_requests[-1] if new_requests else None,
-            description=description,
+            description=dict(description),
             history=history,
             warnings=self.emulator.warnings[warnings_before:],
             duration_seconds=time.monotonic() - started,
@@ -462,6 +463,10 @@ class LocalCloud:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "execution.json").write_text(json.dumps(result.execution_record(), indent=2, default=str) + "\n")
         return len(objects)
+
+
+def _echo_to_stderr(text: str) -> None:
+    sys.stderr.write(text)
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:
@@ -550,10 +555,9 @@ class _HistoryReporter:
             note = self._result_note(details["name"], _parse_json(details.get("output")))
             self.progress(f"  < {details['name']}{': ' + note if note else ''}")
         elif kind in ("LambdaFunctionFailed", "TaskFailed", "ExecutionFailed", "LambdaFunctionTimedOut"):
-            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-            error = details.get("error", "")
+            failure: dict[str, Any] = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
             if kind != "ExecutionFailed":
-                self.progress(f"  ! {error}: {_error_message(details.get('cause'))}")
+                self.progress(f"  ! {failure.get('error', '')}: {_error_message(failure.get('cause'))}")
 
     def _wait_note(self, details: Mapping[str, Any]) -> str:
         state = self.states_definition.get(details["name"], {})

@@ -18,7 +18,7 @@ import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 try:  # the `regex` module understands Java's \p{...} classes; plain `re` gets an approximation below
-    import regex as _regex_module
+    import regex as _regex_module  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - depends on the environment
     _regex_module = None
 
@@ -118,7 +118,7 @@ class _Validator:
             self.fail(value, path, "be a string")
             return
         self._length(shape, value, path)
-        enum = shape.enum
+        enum = shape.metadata.get("enum")
         if enum and value not in enum:
             self.fail(value, path, f"satisfy enum value set: [{', '.join(enum)}]")
         pattern = shape.metadata.get("pattern")

@@ -17,6 +17,7 @@ from unittest import mock
 
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.evaluation_details import ExecutionDetails
 from moto.stepfunctions.parser.backend.execution import Execution
 
 ENGINE_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -54,13 +55,15 @@ def local_engine(*, time_scale: float) -> Iterator[None]:
         if wait_seconds > 0:
             env.program_state_event.wait(wait_seconds * time_scale)
 
-    original_details = Execution.get_start_execution_details
-
-    def start_execution_details(self: Execution) -> Any:
+    def start_execution_details(self: Execution) -> ExecutionDetails:
         # moto hands the context object a datetime, which reaches handlers as "...+00:00" with microseconds.
-        details = original_details(self)
-        details.start_time = aws_timestamp(self.start_date)
-        return details
+        return ExecutionDetails(
+            arn=self.exec_arn,
+            name=self.name,
+            role_arn=self.role_arn,
+            inpt=self.input_data,
+            start_time=aws_timestamp(self.start_date),
+        )
 
     levels = {name: logging.getLogger(name).level for name in _ENGINE_LOGGERS}
     for name in _ENGINE_LOGGERS:
