@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from gt3d import cli, demo_data
@@ -280,3 +281,24 @@ def test_given_a_job_name_already_used_by_another_job_then_the_workflow_fails_wi
     assert second.status == "FAILED"
     assert second.error == "JobNameTakenError"
     assert len(cloud.emulator.jobs) == 1
+
+
+def test_given_the_emulated_deployment_then_the_state_machine_runs_the_synthesized_definition_verbatim(
+    synthesized_app: Path,
+) -> None:
+    assembly = CloudAssembly.load(synthesized_app)
+    with LocalCloud(assembly, time_scale=TIME_SCALE) as cloud:
+        client = boto3.client("stepfunctions", region_name=cloud.region)
+        deployed = client.describe_state_machine(stateMachineArn=cloud.deployment.state_machine_arn)["definition"]
+
+    stack = assembly.stack_with("AWS::StepFunctions::StateMachine")
+    (resource,) = [resource for _, resource in stack.of_type("AWS::StepFunctions::StateMachine")]
+    synthesized = resource["Properties"]["DefinitionString"]
+    fragments = synthesized["Fn::Join"][1] if isinstance(synthesized, dict) else [synthesized]
+    position = 0
+    for fragment in fragments:
+        if isinstance(fragment, str):  # every literal piece, in order; only the tokens between them differ
+            found = deployed.find(fragment, position)
+            assert found >= position, f"definition fragment not found verbatim: {fragment[:80]}"
+            position = found + len(fragment)
+    assert "Fn::" not in deployed and "JSONata" not in deployed  # moto executes JSONPath definitions only
