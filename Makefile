@@ -6,9 +6,10 @@ SETUP_STAMP := $(VENV)/.setup-done
 # Offline by construction: no instance-metadata probing, no CLI notices or telemetry.
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
-CDK := AWS_REGION=$${CDK_DEFAULT_REGION:-us-east-1} npx --no-install cdk
+# The CLI derives CDK_DEFAULT_REGION from AWS_REGION: honour CDK_DEFAULT_REGION, then AWS_REGION, then us-east-1.
+CDK := AWS_REGION=$${CDK_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} npx --no-install cdk
 
-.PHONY: setup synth test lint unit snapshots run deploy clean
+.PHONY: setup synth test lint snapshots run deploy bench clean
 
 setup: $(SETUP_STAMP)
 
@@ -38,6 +39,9 @@ run: synth
 
 deploy: $(SETUP_STAMP)
 	$(CDK) deploy --all --require-approval broadening
+
+bench: $(SETUP_STAMP)
+	$(PY) bench/bench_rewrite.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

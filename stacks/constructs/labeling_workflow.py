@@ -144,6 +144,8 @@ class LabelingWorkflow(Construct):
             functions.copy,
             sfn.TaskInput.from_object(
                 {
+                    # The task type lets the copy refuse a manifest of the wrong shape before copying anything.
+                    "task_type": sfn.JsonPath.string_at("$.plan.task_type"),
                     "source": sfn.JsonPath.object_at("$.plan.source"),
                     "target": sfn.JsonPath.object_at("$.plan.target"),
                     "manifest": sfn.JsonPath.string_at("$.plan.manifest"),

@@ -393,6 +393,7 @@ def test_given_the_lambda_tasks_when_synthesized_then_payloads_and_result_paths_
         "execution_start_time.$": "$$.Execution.StartTime",
     }
     assert states["CopyData"]["Parameters"] == {
+        "task_type.$": "$.plan.task_type",
         "source.$": "$.plan.source",
         "target.$": "$.plan.target",
         "manifest.$": "$.plan.manifest",
