@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from gt3d_core.catalog import SUPPORTED_REGIONS, require_supported_region
 from gt3d_core.errors import UnsupportedRegionError
+from gt3d_core.manifest import S3Location
 
 DEFAULT_REGION = "us-east-1"
 """The region used when neither context ``region`` nor ``CDK_DEFAULT_REGION`` names one."""
@@ -21,7 +22,6 @@ DEFAULT_SOURCE_URI = "s3://aws-ml-blog/artifacts/gt-point-cloud-demos/"
 _PREFIX = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _PREFIX_MAX = 24  # leaves room for "-<abbrev>-<14-digit timestamp>" inside the 63-character job name limit
 _PREFIX_RESERVED = ("aws", "amazon", "cognito")  # Cognito refuses domain prefixes containing these
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _EXPERIMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 _EXPERIMENT_MAX = 200
 _EMAIL = re.compile(r"^[^@\s,;\"'<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -49,19 +49,6 @@ class WorkteamMode(Enum):
     CREATE = "create"
     IMPORT_WORKTEAM = "import-workteam"
     IMPORT_USER_POOL = "import-user-pool"
-
-
-@dataclass(frozen=True, slots=True)
-class S3Location:
-    """A bucket and a key prefix (``""`` or ending in ``/``), as in the handlers' events."""
-
-    bucket: str
-    prefix: str
-
-    @property
-    def uri(self) -> str:
-        """Return the ``s3://bucket/prefix`` form."""
-        return f"s3://{self.bucket}/{self.prefix}"
 
 
 class _ContextNode(Protocol):
@@ -174,14 +161,14 @@ def _prefix(value: str) -> str:
 
 def _source(value: str) -> S3Location:
     allowed = "an s3://bucket/prefix/ URI with a valid bucket name"
-    if not value.startswith("s3://"):
+    if not value.startswith("s3://") or "*" in value or "//" in value.removeprefix("s3://"):
         raise InvalidSettingError("source_uri", value, allowed)
-    bucket, _, prefix = value.removeprefix("s3://").partition("/")
-    if not _BUCKET.match(bucket) or ".." in bucket or "//" in prefix or "*" in prefix:
-        raise InvalidSettingError("source_uri", value, allowed)
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"  # a prefix names a folder here: "demos" must not also match "demos-old/"
-    return S3Location(bucket=bucket, prefix=prefix)
+    if not value.endswith("/") and "/" in value.removeprefix("s3://"):
+        value += "/"  # a prefix names a folder here: "demos" must not also match "demos-old/"
+    try:
+        return S3Location.parse(value)
+    except ValueError:
+        raise InvalidSettingError("source_uri", value, allowed) from None
 
 
 def _experiment(value: str) -> str:

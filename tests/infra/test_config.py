@@ -13,7 +13,8 @@ import pytest
 from infra_app import ROOT, cdk_json_context, load_app_module
 
 from gt3d_core.catalog import SUPPORTED_REGIONS
-from stacks.config import DEFAULT_REGION, InvalidSettingError, S3Location, Settings, WorkteamMode
+from gt3d_core.manifest import S3Location
+from stacks.config import DEFAULT_REGION, InvalidSettingError, Settings, WorkteamMode
 
 
 class _Context:
