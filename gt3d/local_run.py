@@ -212,7 +212,7 @@ class LocalCloud:
         environment = {**_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}
         try:
             self._stack.enter_context(_environment(environment, _STRIPPED_ENVIRONMENT))
-            self._stack.enter_context(mock.patch("botocore.session.create_loader", _shared_loader))
+            self._stack.enter_context(mock.patch("botocore.session.create_loader", shared_botocore_loader))
             self._stack.enter_context(mock_aws(config=cast(DefaultConfig, ENGINE_CONFIG)))
             self._stack.enter_context(local_engine(time_scale=self.time_scale))
             self._stack.enter_context(self.lambdas)
@@ -484,7 +484,7 @@ def _location_constraint(region: str) -> dict[str, Any]:
 _SHARED_LOADERS: dict[Any, Any] = {}
 
 
-def _shared_loader(data_path: Any = None) -> Any:
+def shared_botocore_loader(data_path: Any = None) -> Any:
     """Return one botocore data loader per data path for the whole process.
 
     moto gives every mocked run a fresh default session, and each new session would parse the service models

@@ -11,6 +11,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -20,6 +21,7 @@ from moto import mock_aws
 
 from gt3d import demo_data, service_model
 from gt3d.ground_truth_emulator import DEFAULT_FAILURE_REASON, GroundTruthEmulator
+from gt3d.local_run import shared_botocore_loader
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 
 REGION = "us-east-1"
@@ -46,7 +48,7 @@ CORS = {
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    with mock.patch("botocore.session.create_loader", shared_botocore_loader), mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration=CORS)
