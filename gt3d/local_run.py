@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
@@ -90,6 +91,7 @@ class LocalRunResult:
     labeling_job_request: dict[str, Any] | None
     description: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
 
@@ -401,6 +403,15 @@ class LocalCloud:
                 objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
         return objects
 
+    def notifications(self) -> list[dict[str, Any]]:
+        """Return every SNS message published so far (``topic``, ``subject``, ``message``), oldest first."""
+        backend = sns_backends[self.account][self.region]
+        return [
+            {"topic": topic.arn, "subject": subject, "message": message}
+            for topic in backend.topics.values()
+            for _, message, subject, _, _ in topic.sent_notifications
+        ]
+
     # --- executions --------------------------------------------------------------------------------------------------
     def run(
         self, execution_input: Mapping[str, Any], *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
@@ -408,6 +419,7 @@ class LocalCloud:
         """Start an execution with ``execution_input``, report its progress, and return how it ended."""
         sfn = boto3.client("stepfunctions", region_name=self.region)
         requests_before = len(self.emulator.requests)
+        notifications_before = self.notifications()
         warnings_before = len(self.emulator.warnings)
         started = time.monotonic()
         name = f"local-{uuid.uuid4().hex[:12]}"
@@ -448,6 +460,7 @@ class LocalCloud:
             labeling_job_request=new_requests[-1] if new_requests else None,
             description=dict(description),
             history=history,
+            notifications=[n for n in self.notifications() if n not in notifications_before],
             warnings=self.emulator.warnings[warnings_before:],
             duration_seconds=time.monotonic() - started,
         )
@@ -670,6 +683,8 @@ def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | Non
         if options.out_dir is not None:
             written = cloud.write_out(options.out_dir, result)
             report(f"[gt3d] wrote {written} object(s) of the labeling bucket and execution.json to {options.out_dir}")
+    for notification in result.notifications:
+        report(f"[gt3d] SNS notification published: {notification['subject']}")
     for warning in result.warnings:
         report(f"[gt3d] warning: {warning}")
     report(describe_outcome(result))

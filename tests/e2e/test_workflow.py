@@ -101,6 +101,7 @@ def test_given_a_task_type_and_a_job_outcome_when_the_workflow_runs_then_it_ends
         lines = [json.loads(line) for line in files[_key(monitor["output_manifest_uri"])].decode().splitlines()]
         assert lines and all(attribute in line and f"{attribute}-metadata" in line for line in lines)
         assert result.states[-2:] == ["NotifySuccess", "Succeeded"]
+        assert [json.loads(n["message"])["status"] for n in result.notifications] == ["Completed"]
     else:
         assert result.status == "FAILED"
         assert result.exit_code == 1
@@ -109,6 +110,8 @@ def test_given_a_task_type_and_a_job_outcome_when_the_workflow_runs_then_it_ends
             result.cause or ""
         )
         assert result.states[-3:] == ["LabelingJobNotSucceeded", "NotifyFailure", "Failed"]
+        (notification,) = result.notifications
+        assert json.loads(notification["message"]) == {"Error": result.error, "Cause": result.cause}
 
 
 def test_given_a_finished_run_when_the_same_input_runs_again_then_it_succeeds_and_copies_nothing(
