@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.constructs.nag import acknowledge, wildcard_resource_finding
 
@@ -33,7 +33,7 @@ class ExplicitRole(Construct):
         # `:*`, log delivery, X-Ray) would otherwise add statements nobody reviewed.
         self.grantable: iam.IRole = self.role.without_policy_updates()
 
-    def required_by(self, dependent: Construct) -> None:
+    def required_by(self, dependent: IConstruct) -> None:
         """Make ``dependent``'s CloudFormation resource wait for this role's policy: it may act once it exists."""
         dependent_resource = dependent.node.default_child
         policy_resource = self.policy.node.default_child

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.lambda_function import LOG_RETENTION, PipelineFunction
@@ -317,11 +317,11 @@ class WorkteamPortal(Construct):
         self.portal_url = self.resource.get_att_string("PortalUrl")
 
 
-def _cfn(construct: Construct) -> CfnResource:
+def _cfn(construct: IConstruct) -> CfnResource:
     resource = construct.node.default_child
     assert isinstance(resource, CfnResource)
     return resource
 
 
-def _cfn_children(construct: Construct, kind: type[CfnResource]) -> list[CfnResource]:
+def _cfn_children(construct: IConstruct, kind: type[CfnResource]) -> list[CfnResource]:
     return [child for child in construct.node.find_all() if isinstance(child, kind)]
