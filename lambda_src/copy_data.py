@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from handler_support import logger, transient_aws_errors
+from handler_support import is_not_found, logger, object_attributes, transient_aws_errors
 
 from gt3d_core.catalog import TaskType, task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
@@ -51,15 +51,6 @@ MIB: Final = 1024 * 1024
 SOURCE_ETAG_METADATA_KEY: Final = "gt3d-source-etag"
 """User metadata on every copy: the ETag of the source object it came from (S3 sends x-amz-meta-gt3d-source-etag)."""
 
-PRESERVED_ATTRIBUTES: Final = (
-    "ContentType",
-    "CacheControl",
-    "ContentDisposition",
-    "ContentEncoding",
-    "ContentLanguage",
-)
-"""Object attributes a copy with MetadataDirective=REPLACE (and the rewrite's PutObject) must carry over."""
-
 DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
     multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4
 )
@@ -71,7 +62,6 @@ KEYS_PER_LIST_PAGE: Final = 10
 """Listing budget: one page per this many wanted keys; past it, the keys not yet listed get a HeadObject each."""
 LIST_PAGE_SIZE: Final = 1000
 
-_NOT_FOUND: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 _PRECONDITION_FAILED: Final = frozenset({"412", "PreconditionFailed"})
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -155,13 +145,6 @@ class _SourceObject:
 class _Stat:
     etag: str
     size: int
-
-
-def object_attributes(response: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the content headers and user metadata of a Get/HeadObject response, to carry them over to a copy."""
-    attributes = {name: response[name] for name in PRESERVED_ATTRIBUTES if response.get(name)}
-    attributes["Metadata"] = dict(response.get("Metadata") or {})
-    return attributes
 
 
 def _normalize_etag(etag: str) -> str:
@@ -291,7 +274,7 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_S
     try:
         response = s3.get_object(Bucket=location.bucket, Key=location.key(relative_key))
     except ClientError as error:
-        if _error_code(error) in _NOT_FOUND:
+        if is_not_found(error):
             return None
         raise
     text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read())
@@ -348,7 +331,7 @@ def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecu
         try:
             response = s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if _error_code(error) in _NOT_FOUND:
+            if is_not_found(error):
                 return key, None
             raise
         return key, _Stat(_normalize_etag(response["ETag"]), response["ContentLength"])
@@ -374,7 +357,7 @@ def _needing_copy(
         try:
             response = s3.head_object(Bucket=target.bucket, Key=target.key(item.relative_key))
         except ClientError as error:
-            if _error_code(error) in _NOT_FOUND:
+            if is_not_found(error):
                 return False
             raise
         return response.get("Metadata", {}).get(SOURCE_ETAG_METADATA_KEY) == item.etag

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
@@ -11,6 +12,17 @@ from botocore.exceptions import ClientError
 from gt3d_core.errors import AwsTransientError
 
 logger = Logger(service="gt3d-pipeline")
+
+PRESERVED_ATTRIBUTES: Final = (
+    "ContentType",
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+)
+"""Object attributes a copy with MetadataDirective=REPLACE (and the rewrite's PutObject) must carry over."""
+
+_NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 
 _TRANSIENT_ERROR_CODES = frozenset(
     {
@@ -46,3 +58,15 @@ def transient_aws_errors() -> Iterator[None]:
         if code in _TRANSIENT_ERROR_CODES or status >= 500:
             raise AwsTransientError(f"{error.operation_name} failed transiently ({code}); retry.") from error
         raise
+
+
+def is_not_found(error: ClientError) -> bool:
+    """True when an S3 Get/HeadObject failed because the object does not exist (HeadObject says only "404")."""
+    return error.response.get("Error", {}).get("Code", "") in _NOT_FOUND_CODES
+
+
+def object_attributes(response: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the content headers and user metadata of a Get/HeadObject response, to carry them over to a copy."""
+    attributes = {name: response[name] for name in PRESERVED_ATTRIBUTES if response.get(name)}
+    attributes["Metadata"] = dict(response.get("Metadata") or {})
+    return attributes

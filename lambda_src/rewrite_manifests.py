@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from copy_data import object_attributes
-from handler_support import logger, transient_aws_errors
+from handler_support import is_not_found, logger, object_attributes, transient_aws_errors
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.manifest import S3Location, S3Uri, decode_json_bytes, rewrite_json_text
@@ -120,7 +119,7 @@ def _rewrite_one(s3: S3Client, request: RewriteRequest, key: str) -> int:
     try:
         response = s3.get_object(Bucket=uri.bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+        if is_not_found(error):
             raise MissingObjectsError(
                 f"{uri} does not exist, but the copy step listed it. Start a new execution to copy it again."
             ) from error
