@@ -195,7 +195,8 @@ class LabelingWorkflow(Construct):
         notify_success = self._notify(
             "NotifySuccess", subject="Ground Truth 3D labeling job completed", message_path="$.monitor"
         )
-        notify_success.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        # The labeling job has finished well: a notice that cannot be sent must not turn that into a failure.
+        notify_success.add_catch(succeeded, errors=[sfn.Errors.ALL], result_path="$.notify_error")
         notify_success.next(succeeded)
 
         not_succeeded = sfn.Pass(
@@ -243,7 +244,7 @@ class LabelingWorkflow(Construct):
         return task
 
     def _notify(self, state_name: str, *, subject: str, message_path: str) -> tasks.SnsPublish:
-        return tasks.SnsPublish(
+        publish = tasks.SnsPublish(
             self,
             state_name,
             topic=self._topic,
@@ -251,3 +252,6 @@ class LabelingWorkflow(Construct):
             message=sfn.TaskInput.from_text(sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(message_path))),
             result_path=sfn.JsonPath.DISCARD,
         )
+        # A duplicate notice is harmless; a lost one (throttling, a KMS hiccup) is not.
+        publish.add_retry(errors=[sfn.Errors.ALL], interval=Duration.seconds(2), max_attempts=4, backoff_rate=2)
+        return publish

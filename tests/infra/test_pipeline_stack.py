@@ -381,6 +381,24 @@ def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewri
     assert states["NotifySuccess"]["Next"] == "Succeeded"
 
 
+def test_given_the_success_notice_fails_when_synthesized_then_the_finished_job_still_succeeds(
+    states: dict[str, Any],
+) -> None:
+    notify = states["NotifySuccess"]
+
+    assert notify["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notify_error", "Next": "Succeeded"}]
+
+
+@pytest.mark.parametrize("name", ["NotifySuccess", "NotifyFailure"])
+def test_given_a_notification_when_synthesized_then_its_publish_is_retried_with_backoff(
+    states: dict[str, Any], name: str
+) -> None:
+    (retrier,) = states[name]["Retry"]
+
+    assert retrier["ErrorEquals"] == ["States.ALL"]
+    assert retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1
+
+
 def test_given_the_lambda_tasks_when_synthesized_then_payloads_and_result_paths_follow_the_contract(
     pipeline: dict[str, Any], states: dict[str, Any]
 ) -> None:
