@@ -83,6 +83,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request.execution_input,
         locations=environment.locations,
         resource_prefix=environment.resource_prefix,
+        execution_name=request.execution_name,
         execution_start_time=request.execution_start_time,
     )
     logger.info(

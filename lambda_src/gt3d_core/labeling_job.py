@@ -48,6 +48,10 @@ _LINE_TERMINATORS = frozenset("\n\r\u0085\u2028\u2029")
 _ROLE_ARN_RE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _WORKTEAM_ARN_RE = re.compile(r"arn:aws[a-z\-]*:sagemaker:(?P<region>[a-z0-9\-]*):[0-9]{12}:workteam/.+")
 
+EXECUTION_TAG_KEY: Final = "gt3d:execution-name"
+"""Tags each job with the execution that created it: a name clash is our own retry only if this tag matches."""
+EXECUTION_NAME_MAX_LENGTH: Final = 80
+
 CONTENT_CLASSIFIERS: Final = ("FreeOfPersonallyIdentifiableInformation", "FreeOfAdultContent")
 NUMBER_OF_HUMAN_WORKERS_PER_DATA_OBJECT: Final = 1
 """Ground Truth 3D point cloud jobs accept exactly one worker per data object."""
@@ -62,6 +66,7 @@ HUMAN_TASK_FIELDS: Final = (
     "max_concurrent_task_count",
 )
 PLAN_FIELDS: Final = (
+    "execution_name",
     "task_type",
     "job_name",
     "label_attribute_name",
@@ -145,6 +150,7 @@ DEFAULT_HUMAN_TASK: Final = HumanTask(
 class LabelingJobPlan:
     """Everything later states need to copy the data and create the job: the ``$.plan`` object."""
 
+    execution_name: str
     task_type: str
     job_name: str
     label_attribute_name: str
@@ -160,6 +166,7 @@ class LabelingJobPlan:
     def to_dict(self) -> dict[str, Any]:
         """Return ``$.plan`` exactly as docs/architecture.md specifies it."""
         return {
+            "execution_name": self.execution_name,
             "task_type": self.task_type,
             "job_name": self.job_name,
             "label_attribute_name": self.label_attribute_name,
@@ -208,6 +215,7 @@ class LabelingJobPlan:
                 "output_uri", output_uri, str(error), "Plan the job again from the execution input."
             ) from None
         return cls(
+            execution_name=validate_execution_name(plan["execution_name"]),
             task_type=task.name,
             job_name=job_name,
             label_attribute_name=label_attribute_name,
@@ -275,6 +283,19 @@ def _within_uri_limit(field: str, uri: str) -> str:
             f"Use a shorter {field} path.",
         )
     return uri
+
+
+def validate_execution_name(value: object) -> str:
+    """Return the Step Functions execution name the plan belongs to; it tags the job, so it must be a tag value."""
+    name = _string("execution_name", value)
+    if not 1 <= len(name) <= EXECUTION_NAME_MAX_LENGTH or any(char.isspace() for char in name):
+        raise _invalid(
+            "execution_name",
+            name,
+            f"an execution name is 1-{EXECUTION_NAME_MAX_LENGTH} characters without whitespace",
+            "Plan the job again from the execution input.",
+        )
+    return name
 
 
 def validate_job_name(value: object, field: str = "job_name") -> str:
@@ -438,7 +459,12 @@ def derive_job_name(resource_prefix: str, task: TaskType, execution_start_time: 
 
 
 def plan_labeling_job(
-    execution_input: object, *, locations: Locations, resource_prefix: str, execution_start_time: datetime
+    execution_input: object,
+    *,
+    locations: Locations,
+    resource_prefix: str,
+    execution_name: str,
+    execution_start_time: datetime,
 ) -> LabelingJobPlan:
     """Validate the execution input against every rule a user can break and return ``$.plan``.
 
@@ -470,6 +496,7 @@ def plan_labeling_job(
         example=task.demo_label_category_config,
     )
     return LabelingJobPlan(
+        execution_name=validate_execution_name(execution_name),
         task_type=task.name,
         job_name=job_name,
         label_attribute_name=label_attribute_name,
@@ -536,6 +563,7 @@ def build_create_labeling_job_request(
             "TaskAvailabilityLifetimeInSeconds": human.task_availability_lifetime_seconds,
             "MaxConcurrentTaskCount": human.max_concurrent_task_count,
         },
+        "Tags": [{"Key": EXECUTION_TAG_KEY, "Value": plan.execution_name}],
     }
 
 
@@ -579,15 +607,21 @@ def _manifest_uri(job: Mapping[str, Any]) -> object:
     return job.get("InputConfig", {}).get("DataSource", {}).get("S3DataSource", {}).get("ManifestS3Uri")
 
 
+def _execution_tag(job: Mapping[str, Any]) -> object:
+    return next((tag.get("Value") for tag in job.get("Tags") or () if tag.get("Key") == EXECUTION_TAG_KEY), None)
+
+
 def require_same_job(request: Mapping[str, Any], existing: Mapping[str, Any]) -> None:
     """Accept an existing job (DescribeLabelingJob) as ``request``'s own retry, or raise JobNameTakenError.
 
-    Names are unique forever, so a name clash is either our own earlier attempt (same manifest, label attribute
-    and role) or someone else's job, which we must not adopt.
+    Names are unique forever, so a name clash is either this execution's earlier attempt (tagged with its name,
+    same manifest, label attribute and role) or another job, even one of an earlier run with the same input,
+    which must not be adopted: its result is not this run's.
     """
     differences = [
         f"{label} is {_show(found, 120)}, not {_show(wanted, 120)}"
         for label, found, wanted in (
+            ("creating execution", _execution_tag(existing), _execution_tag(request)),
             ("input manifest", _manifest_uri(existing), _manifest_uri(request)),
             ("label attribute name", existing.get("LabelAttributeName"), request["LabelAttributeName"]),
             ("role", existing.get("RoleArn"), request["RoleArn"]),

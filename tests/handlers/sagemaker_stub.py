@@ -96,6 +96,7 @@ def describe_response(
         "RoleArn": request["RoleArn"],
         "LabelCategoryConfigS3Uri": request["LabelCategoryConfigS3Uri"],
         "HumanTaskConfig": request["HumanTaskConfig"],
+        **({"Tags": request["Tags"]} if "Tags" in request else {}),
         **extra,
     }
 

@@ -166,6 +166,7 @@ def expected_request(task_type: str, region: str) -> dict[str, Any]:
             "TaskAvailabilityLifetimeInSeconds": 18000,
             "MaxConcurrentTaskCount": 200,
         },
+        "Tags": [{"Key": "gt3d:execution-name", "Value": "run-1"}],
     }
 
 
@@ -294,6 +295,8 @@ def test_given_the_job_already_exists_from_this_plan_when_creating_then_the_exis
         ({"RoleArn": "arn:aws:iam::123456789012:role/someone-else"}, "role"),
         ({"LabelAttributeName": "older-job-ref"}, "label attribute name"),
         ({"InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "s3://other/m.json"}}}}, "input manifest"),
+        # An earlier run of the same input with the same job_name: its result is not this run's.
+        ({"Tags": [{"Key": "gt3d:execution-name", "Value": "an-earlier-run"}]}, "creating execution"),
     ],
 )
 def test_given_another_job_has_the_name_when_creating_then_job_name_taken_error_says_pick_another(

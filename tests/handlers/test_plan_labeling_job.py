@@ -27,6 +27,7 @@ def test_given_the_state_machine_payload_when_planning_then_the_plan_is_returned
     plan = invoke({"task_type": "3DPointCloudObjectTracking"})
 
     assert plan == {
+        "execution_name": "run-1",
         "task_type": "3DPointCloudObjectTracking",
         "job_name": "gt3d-ot-20240517093005",
         "label_attribute_name": "gt3d-ot-20240517093005-ref",

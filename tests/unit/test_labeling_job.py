@@ -43,10 +43,17 @@ START = datetime(2024, 5, 17, 9, 30, 5, 123000, tzinfo=UTC)
 JOB_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 ROLE = "arn:aws:iam::123456789012:role/gt3d-ground-truth"
 WORKTEAM = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/gt3d"
+EXECUTION = "run-1"
 
 
 def plan(execution_input: object, prefix: str = "gt3d") -> LabelingJobPlan:
-    return plan_labeling_job(execution_input, locations=LOCATIONS, resource_prefix=prefix, execution_start_time=START)
+    return plan_labeling_job(
+        execution_input,
+        locations=LOCATIONS,
+        resource_prefix=prefix,
+        execution_name=EXECUTION,
+        execution_start_time=START,
+    )
 
 
 def plan_error(execution_input: object) -> str:
@@ -64,6 +71,7 @@ def test_given_only_a_task_type_when_planning_then_the_plan_is_the_documented_ob
     result = plan({"task_type": "3DPointCloudObjectTracking"}).to_dict()
 
     assert result == {
+        "execution_name": "run-1",
         "task_type": "3DPointCloudObjectTracking",
         "job_name": "gt3d-ot-20240517093005",
         "label_attribute_name": "gt3d-ot-20240517093005-ref",
@@ -308,7 +316,11 @@ def test_given_any_prefix_and_start_when_deriving_the_name_then_it_is_a_valid_jo
     assert JOB_NAME_RE.fullmatch(name)
     assert name.endswith(f"{task.abbreviation.lower()}-{start:%Y%m%d%H%M%S}")
     result = plan_labeling_job(
-        {"task_type": task_name}, locations=LOCATIONS, resource_prefix=prefix, execution_start_time=start
+        {"task_type": task_name},
+        locations=LOCATIONS,
+        resource_prefix=prefix,
+        execution_name=EXECUTION,
+        execution_start_time=start,
     )
     assert result.job_name == name
 
@@ -534,6 +546,7 @@ def test_given_a_plan_when_building_the_request_then_it_is_the_notebook_request(
             "TaskAvailabilityLifetimeInSeconds": 18000,
             "MaxConcurrentTaskCount": 200,
         },
+        "Tags": [{"Key": "gt3d:execution-name", "Value": "run-1"}],
     }
 
 
@@ -592,6 +605,8 @@ def test_given_an_existing_job_from_the_same_request_when_checked_then_it_is_acc
         ({"LabelAttributeName": "other-ref"}, "label attribute name"),
         ({"RoleArn": "arn:aws:iam::123456789012:role/other"}, "role"),
         ({"InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "s3://x/m.json"}}}}, "input manifest"),
+        ({"Tags": [{"Key": "gt3d:execution-name", "Value": "an-earlier-run"}]}, "creating execution"),
+        ({"Tags": []}, "creating execution"),
     ],
 )
 def test_given_an_existing_job_that_differs_when_checked_then_job_name_taken_says_how_to_fix(
@@ -605,6 +620,14 @@ def test_given_an_existing_job_that_differs_when_checked_then_job_name_taken_say
     assert mentioned in str(raised.value)
     assert "'cars'" in str(raised.value)
     assert "job_name" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 81, 7])
+def test_given_a_bad_execution_name_when_the_plan_is_reread_then_it_is_rejected(name: object) -> None:
+    data = plan({"task_type": "3DPointCloudObjectTracking"}).to_dict()
+
+    with pytest.raises(InvalidRequestError, match="execution_name"):
+        LabelingJobPlan.from_dict({**data, "execution_name": name})
 
 
 # --- Backoff --------------------------------------------------------------------------------------------------------
