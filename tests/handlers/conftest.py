@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import fake_context
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
@@ -17,26 +17,10 @@ if TYPE_CHECKING:
 TEST_REGION = "us-east-1"
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The attributes Powertools' ``inject_lambda_context`` reads from the real context object."""
-
-    function_name: str = "gt3d-test-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{TEST_REGION}:123456789012:function:gt3d-test-function"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-    log_group_name: str = "/aws/lambda/gt3d-test-function"
-    log_stream_name: str = "2025/01/01/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
-
-
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     """A Lambda context good enough for ``@logger.inject_lambda_context``."""
-    return cast(LambdaContext, FakeLambdaContext())
+    return fake_context.lambda_context()
 
 
 @pytest.fixture

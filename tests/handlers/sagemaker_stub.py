@@ -10,12 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.stub import Stubber
 
 ACCOUNT = "123456789012"
@@ -39,21 +37,6 @@ def workteam_arn(region: str) -> str:
 def labeling_job_arn(region: str, job_name: str) -> str:
     """Return the ARN SageMaker gives ``job_name``; names are stored lower-case in ARNs."""
     return f"arn:aws:sagemaker:{region}:{ACCOUNT}:labeling-job/{job_name.lower()}"
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The attributes Powertools' ``inject_lambda_context`` reads."""
-
-    function_name: str = "gt3d-test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:gt3d-test-function"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
-def lambda_context() -> LambdaContext:
-    """Return a context good enough for the handlers' Powertools decorator."""
-    return cast(LambdaContext, FakeLambdaContext())
 
 
 @functools.cache

@@ -10,13 +10,13 @@ import plan_labeling_job
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from fake_context import lambda_context
 from sagemaker_stub import (
     EXECUTION_START,
     PLAN_ENVIRONMENT,
     ROLE_ARN,
     describe_response,
     labeling_job_arn,
-    lambda_context,
     stubbed_sagemaker,
     workteam_arn,
 )

@@ -9,7 +9,8 @@ from typing import Any
 import monitor_labeling_job
 import pytest
 from botocore.stub import Stubber
-from sagemaker_stub import CREATED, describe_response, lambda_context, minimal_request, stubbed_sagemaker
+from fake_context import lambda_context
+from sagemaker_stub import CREATED, describe_response, minimal_request, stubbed_sagemaker
 
 from gt3d_core.errors import AwsTransientError, InvalidRequestError
 

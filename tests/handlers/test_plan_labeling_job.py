@@ -6,7 +6,8 @@ from typing import Any
 
 import plan_labeling_job
 import pytest
-from sagemaker_stub import EXECUTION_START, PLAN_ENVIRONMENT, lambda_context
+from fake_context import lambda_context
+from sagemaker_stub import EXECUTION_START, PLAN_ENVIRONMENT
 
 from gt3d_core.errors import ConfigurationError, InvalidRequestError, UnknownTaskTypeError
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, cast
 
 import boto3
 import pytest
 import workforce_portal
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.stub import Stubber
+from fake_context import lambda_context
 from moto import mock_aws
 from workforce_portal import PortalRequest, WorkteamNotReadyError, close_portal_loop
 
@@ -20,14 +19,6 @@ TEAM = "gt3d-workteam"
 SUB_DOMAIN = "abcd1234efgh.labeling.us-east-1.sagemaker.aws"
 PORTAL = f"https://{SUB_DOMAIN}"
 INVITE = "Sign in at {portal_url} as {username} with {####}."
-
-
-@dataclass(frozen=True)
-class _Context:
-    function_name: str = "portal"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:portal"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
@@ -279,7 +270,7 @@ def test_given_a_create_event_when_the_handler_runs_then_it_returns_the_portal_u
         },
     }
 
-    result = workforce_portal.handler(event, cast(LambdaContext, _Context()))
+    result = workforce_portal.handler(event, lambda_context())
 
     assert result["PhysicalResourceId"] == TEAM
     assert result["Data"]["PortalUrl"] == PORTAL
@@ -293,7 +284,7 @@ def test_given_a_delete_event_when_the_handler_runs_then_it_calls_no_aws_api(mon
     monkeypatch.setattr(workforce_portal, "_cognito", no_client)
     event = {"RequestType": "Delete", "PhysicalResourceId": TEAM, "ResourceProperties": {"WorkteamName": TEAM}}
 
-    assert workforce_portal.handler(event, cast(LambdaContext, _Context())) == {"PhysicalResourceId": TEAM}
+    assert workforce_portal.handler(event, lambda_context()) == {"PhysicalResourceId": TEAM}
 
 
 @pytest.mark.parametrize(
