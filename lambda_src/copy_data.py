@@ -30,8 +30,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from handler_support import is_not_found, logger, object_attributes, transient_aws_errors
 
-from gt3d_core.catalog import TaskType, task_type
+from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
+from gt3d_core.labeling_job import validate_relative_path
 from gt3d_core.manifest import (
     References,
     S3Location,
@@ -101,20 +102,14 @@ class CopyRequest:
         )
 
 
+_PATH_EXAMPLES: Final = {
+    "manifest": TASK_TYPES[0].demo_manifest,
+    "label_category_config": TASK_TYPES[0].demo_label_category_config,
+}
+
+
 def _relative_key(event: Mapping[str, Any], field: str) -> str:
-    value = event.get(field)
-    if (
-        not isinstance(value, str)
-        or not value
-        or value.startswith(("/", "s3://"))
-        or value.endswith("/")
-        or any(ord(char) < 0x20 for char in value)
-    ):
-        raise InvalidRequestError(
-            f"`{field}` must be an object key relative to the source prefix, such as "
-            f"'manifests/SingleFrame-manifest.json'; got {value!r}."
-        )
-    return value
+    return validate_relative_path(field, event.get(field), example=_PATH_EXAMPLES[field])
 
 
 @dataclass(frozen=True, slots=True)

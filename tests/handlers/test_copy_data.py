@@ -425,9 +425,10 @@ def test_given_a_task_type_that_does_not_fit_the_manifest_when_copied_then_nothi
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"manifest": None}, "`manifest` must be an object key relative to the source prefix"),
-        ({"manifest": f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}m.json"}, "`manifest` must be an object key relative"),
-        ({"label_category_config": "/abs.json"}, "`label_category_config` must be an object key relative"),
+        ({"manifest": None}, "manifest None is invalid: it must be a string"),
+        ({"manifest": f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}m.json"}, "must be a path relative to the source location"),
+        ({"manifest": "manifests/../../escape.json"}, "must not contain '..'"),
+        ({"label_category_config": "/abs.json"}, "label_category_config '/abs.json' is invalid: it must not start"),
         ({"source": "s3://aws-ml-blog/"}, "`source` must be an object"),
         ({"target": {"bucket": TARGET_BUCKET, "prefix": "no-slash"}}, "`target` is not a valid S3 location"),
         ({"target": {"bucket": DEMO_BUCKET, "prefix": DEMO_PREFIX + "input/"}}, "overlaps the source location"),
