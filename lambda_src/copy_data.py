@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from handler_support import is_not_found, logger, object_attributes, transient_aws_errors
+from handler_support import aws_error_policy, is_not_found, logger, object_attributes
 
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
@@ -160,7 +160,7 @@ def _s3_client() -> S3Client:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Copy the inputs the event names and everything they reference; return counts and the JSON keys to rewrite."""
     request = CopyRequest.from_event(event)
-    with transient_aws_errors():
+    with aws_error_policy():
         result = copy_data(_s3_client(), request)
     return result.as_dict()
 

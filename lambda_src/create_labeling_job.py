@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import logger, transient_aws_errors
+from handler_support import aws_error_policy, logger
 
 from gt3d_core.errors import ConfigurationError, InvalidRequestError, QuotaExceededError
 from gt3d_core.labeling_job import (
@@ -65,7 +65,7 @@ def create_labeling_job(client: SageMakerClient, plan: LabelingJobPlan, environm
         plan, region=environment.region, role_arn=environment.role_arn, workteam_arn=environment.workteam_arn
     )
     try:
-        with transient_aws_errors():
+        with aws_error_policy():
             response = client.create_labeling_job(**request)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
@@ -85,7 +85,7 @@ def create_labeling_job(client: SageMakerClient, plan: LabelingJobPlan, environm
         logger.info(
             "Labeling job name in use; checking whether it is this plan's job", extra={"job_name": plan.job_name}
         )
-        with transient_aws_errors():
+        with aws_error_policy():
             existing = client.describe_labeling_job(LabelingJobName=plan.job_name)
         require_same_job(request, existing)
         return CreatedJob.from_request(request, existing["LabelingJobArn"])

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from gt3d_core.errors import AwsTransientError
+from gt3d_core.errors import AccessDeniedError, AwsTransientError, MissingObjectsError
 
 logger = Logger(service="gt3d-pipeline")
 
@@ -22,6 +23,7 @@ PRESERVED_ATTRIBUTES: Final = (
 )
 """Object attributes a copy with MetadataDirective=REPLACE (and the rewrite's PutObject) must carry over."""
 
+_ACCESS_DENIED_CODES: Final = frozenset({"AccessDenied", "AccessDeniedException", "403"})
 _NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 
 _TRANSIENT_ERROR_CODES = frozenset(
@@ -44,20 +46,37 @@ _TRANSIENT_ERROR_CODES = frozenset(
 
 
 @contextmanager
-def transient_aws_errors() -> Iterator[None]:
-    """Re-raise throttling and service faults as ``AwsTransientError`` so Step Functions retries them.
+def aws_error_policy() -> Iterator[None]:
+    """Sort AWS errors into retryable and user-fixable ones, the two kinds the state machine tells apart.
 
-    Every other ``ClientError`` propagates unchanged: it is either the user's to fix (and handled by the
-    caller) or a bug that retrying would only hide.
+    Throttling, service faults and network failures become ``AwsTransientError`` (Step Functions retries them).
+    A denied call becomes ``AccessDeniedError`` and a missing bucket ``MissingObjectsError``, each saying what to
+    fix. Every other ``ClientError`` propagates unchanged: the caller handles it, or it is a bug that retrying
+    would only hide.
     """
     try:
         yield
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
+        details = error.response.get("Error", {})
+        code = details.get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _TRANSIENT_ERROR_CODES or status >= 500:
             raise AwsTransientError(f"{error.operation_name} failed transiently ({code}); retry.") from error
+        if code in _ACCESS_DENIED_CODES:
+            raise AccessDeniedError(
+                f"{error.operation_name} was denied ({code}: {details.get('Message', 'no message')}). The function's "
+                "role or the resource's policy does not allow it. A source bucket in another account must grant the "
+                "pipeline's copy role s3:GetObject and s3:ListBucket on the source prefix; otherwise check the "
+                "settings and redeploy the pipeline stack."
+            ) from error
+        if code == "NoSuchBucket":
+            raise MissingObjectsError(
+                f"{error.operation_name}: the bucket {details.get('BucketName', '')!r} does not exist. Check the "
+                "source_uri setting (or the execution's source location) and start a new execution."
+            ) from error
         raise
+    except (BotoConnectionError, HTTPClientError) as error:
+        raise AwsTransientError(f"The connection to AWS failed ({type(error).__name__}); retry.") from error
 
 
 def is_not_found(error: ClientError) -> bool:

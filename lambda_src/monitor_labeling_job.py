@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import logger, transient_aws_errors
+from handler_support import aws_error_policy, logger
 
 from gt3d_core.errors import InvalidRequestError
 from gt3d_core.labeling_job import JobProgress, interpret_job_description, validate_job_name
@@ -44,7 +44,7 @@ def _utc_now() -> datetime:
 def monitor_labeling_job(client: SageMakerClient, job_name: str, *, now: datetime) -> JobProgress:
     """Describe ``job_name`` and interpret its status as of ``now``."""
     try:
-        with transient_aws_errors():
+        with aws_error_policy():
             description = client.describe_labeling_job(LabelingJobName=job_name)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFound":

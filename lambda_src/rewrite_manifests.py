@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import is_not_found, logger, object_attributes, transient_aws_errors
+from handler_support import aws_error_policy, is_not_found, logger, object_attributes
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.manifest import S3Location, S3Uri, decode_json_bytes, rewrite_json_text
@@ -91,7 +91,7 @@ def _s3_client() -> S3Client:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Rewrite the event's target files to reference the input location; return files and URIs changed."""
     request = RewriteRequest.from_event(event)
-    with transient_aws_errors():
+    with aws_error_policy():
         summary = rewrite_manifests(_s3_client(), request)
     return summary.as_dict()
 

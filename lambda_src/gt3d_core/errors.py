@@ -1,7 +1,8 @@
 """Errors a user can cause and fix. Their class names are the error names the state machine's Catch sees.
 
-Every error here derives from :class:`Gt3dError`; its message says what is wrong and what to do. AWS errors
-(throttling, service faults) are not wrapped: Step Functions retries them.
+Every user-fixable error derives from :class:`Gt3dError`; its message says what is wrong and what to do.
+Throttling, service faults and network failures become :class:`AwsTransientError`, which is not user-fixable:
+Step Functions retries it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class JobNameTakenError(Gt3dError):
     """A different labeling job already uses the requested name (names are unique forever, case-insensitively)."""
 
 
+class AccessDeniedError(Gt3dError):
+    """An AWS call was denied: a role or resource policy does not allow what the settings ask for."""
+
+
 class QuotaExceededError(Gt3dError):
     """An account quota (for example concurrent labeling jobs) is used up."""
 
@@ -44,7 +49,7 @@ class ConfigurationError(Gt3dError):
 
 
 def user_error_names() -> tuple[str, ...]:
-    """Return the class names of every user-fixable error, for the state machine's Catch clauses."""
+    """Return the class names of every user-fixable error: errors the state machine must never retry."""
     return tuple(sorted(cls.__name__ for cls in Gt3dError.__subclasses__()))
 
 
