@@ -6,8 +6,9 @@ SETUP_STAMP := $(VENV)/.setup-done
 # Offline by construction: no instance-metadata probing, no CLI notices or telemetry.
 export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
-# The CLI derives CDK_DEFAULT_REGION from AWS_REGION: honour CDK_DEFAULT_REGION, then AWS_REGION, then us-east-1.
-CDK := AWS_REGION=$${CDK_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} npx --no-install cdk
+# The CLI sets CDK_DEFAULT_REGION from the SDK's region (AWS_REGION, AWS_DEFAULT_REGION, the profile; else
+# us-east-1), overriding the caller's: pass an explicit CDK_DEFAULT_REGION through as AWS_REGION.
+CDK := $(if $(CDK_DEFAULT_REGION),AWS_REGION=$(CDK_DEFAULT_REGION) )npx --no-install cdk
 
 .PHONY: setup synth test lint snapshots run deploy bench clean
 
