@@ -77,6 +77,7 @@ class CopyRequest:
     manifest: str
     label_category_config: str
     task_type: TaskType | None = None
+    label_attribute_name: str | None = None
 
     @classmethod
     def from_event(cls, event: object) -> CopyRequest:
@@ -93,12 +94,16 @@ class CopyRequest:
                 "(the source is only ever read)."
             )
         name = event.get("task_type")
+        label_attribute_name = event.get("label_attribute_name")
+        if label_attribute_name is not None and not isinstance(label_attribute_name, str):
+            raise InvalidRequestError(f"`label_attribute_name` must be a string; got {label_attribute_name!r}.")
         return cls(
             source=source,
             target=target,
             manifest=_relative_key(event, "manifest"),
             label_category_config=_relative_key(event, "label_category_config"),
             task_type=task_type(name) if isinstance(name, str) else None,
+            label_attribute_name=label_attribute_name,
         )
 
 
@@ -238,7 +243,7 @@ def _read_inputs(
         str(source.uri(request.label_category_config)), texts[request.label_category_config]
     )
     if request.task_type is not None:
-        check_task_fit(request.task_type, manifest, categories)
+        check_task_fit(request.task_type, manifest, categories, label_attribute_name=request.label_attribute_name)
     references = manifest.references() | categories.references()
     texts.clear()
 

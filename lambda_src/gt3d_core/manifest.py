@@ -762,11 +762,18 @@ def parse_label_category_config(name: str, text: str) -> LabelCategoryConfig:
     return LabelCategoryConfig(name, tuple(labels), len(frame_attributes), audit, value)
 
 
-def check_task_fit(task: TaskType, manifest: Manifest, categories: LabelCategoryConfig) -> None:
+def check_task_fit(
+    task: TaskType,
+    manifest: Manifest,
+    categories: LabelCategoryConfig,
+    *,
+    label_attribute_name: str | None = None,
+) -> None:
     """Raise ``ManifestFormatError`` when the manifest or label categories cannot work for ``task``.
 
     Tracking needs a sequence manifest and the other tasks a frame manifest; adjustment jobs need
-    ``auditLabelAttributeName``, and every manifest line must carry the labels under that attribute.
+    ``auditLabelAttributeName``, every manifest line must carry the labels under that attribute, and the new job's
+    ``label_attribute_name`` (when given) must differ from it.
     """
     wanted = ManifestKind.SEQUENCE if task.uses_sequences else ManifestKind.FRAME
     if manifest.kind is not wanted:
@@ -782,6 +789,12 @@ def check_task_fit(task: TaskType, manifest: Manifest, categories: LabelCategory
         raise ManifestFormatError(
             f"{categories.name} has no `auditLabelAttributeName`, which {task.name} requires. Set it to the label "
             "attribute name of the labeling job whose labels are being adjusted."
+        )
+    if label_attribute_name == audit:
+        raise InvalidRequestError(
+            f"The adjustment job's label attribute {audit!r} is the `auditLabelAttributeName` of {categories.name}, "
+            "the attribute holding the labels being adjusted; Ground Truth needs a new one. Choose another job_name "
+            "(the label attribute is derived from it)."
         )
     problems = _Problems(manifest.name)
     for record in manifest.records:

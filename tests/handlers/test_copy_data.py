@@ -422,6 +422,32 @@ def test_given_a_task_type_that_does_not_fit_the_manifest_when_copied_then_nothi
     assert target_keys(demo) == set()
 
 
+def test_given_an_adjustment_reusing_the_audited_label_attribute_when_copied_then_nothing_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    event = make_event(
+        "Adjustment3DPointCloudObjectTracking",
+        task_type="Adjustment3DPointCloudObjectTracking",
+        label_attribute_name="gt-point-cloud-demo-ot-ref",
+    )
+
+    with pytest.raises(InvalidRequestError, match=r"'gt-point-cloud-demo-ot-ref' is the `auditLabelAttributeName`"):
+        copy_data.handler(event, lambda_context)
+    assert target_keys(demo) == set()
+
+
+def test_given_an_adjustment_with_a_new_label_attribute_when_copied_then_it_is_copied(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    event = make_event(
+        "Adjustment3DPointCloudObjectTracking",
+        task_type="Adjustment3DPointCloudObjectTracking",
+        label_attribute_name="gt3d-ot-adj-20240517093005-ref",
+    )
+
+    assert copy_data.handler(event, lambda_context)["copied"] > 0
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
