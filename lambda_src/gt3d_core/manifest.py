@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -266,11 +266,6 @@ def _first_content_line(text: str) -> int:
         if line.strip(_JSON_WHITESPACE):
             return number
     return 1
-
-
-def dump_json_lines(values: Iterable[Any]) -> str:
-    """Return ``values`` as JSON Lines: one compact object per line, newline-terminated, UTF-8 kept as is."""
-    return "".join(json.dumps(value, ensure_ascii=False, allow_nan=False) + "\n" for value in values)
 
 
 def iter_uri_values(value: Any) -> Iterator[S3Uri]:

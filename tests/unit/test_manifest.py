@@ -18,7 +18,6 @@ from gt3d_core.manifest import (
     S3Uri,
     check_task_fit,
     decode_json_bytes,
-    dump_json_lines,
     iter_uri_values,
     load_json_document,
     load_json_lines,
@@ -205,11 +204,20 @@ def test_given_non_utf8_bytes_when_decoded_then_error_says_to_save_as_utf8() -> 
         decode_json_bytes("k.json", b'{"\xff": 1}')
 
 
-def test_given_records_when_dumped_as_json_lines_then_one_object_per_line_and_values_round_trip() -> None:
-    records = [{"a": "x\u2028y", "n": 1566861644.759115}, {"b": [1, {"c": None}]}]
-    text = dump_json_lines(records)
-    assert text.count("\n") == 2
-    assert [r.value for r in load_json_lines("m", text)] == records
+def test_given_json_lines_with_line_separators_in_strings_when_rewritten_then_lines_and_values_are_kept() -> None:
+    records = [
+        {"source-ref": "s3://aws-ml-blog/artifacts/gt-point-cloud-demos/frames/0.txt", "note": "x\u2028y"},
+        {"b": [1, {"c": None}], "t": 1566861644.759115},
+    ]
+    text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+    result = rewrite_json_text("m", text, SOURCE, TARGET)
+
+    assert result.text.count("\n") == 2
+    assert [r.value for r in load_json_lines("m", result.text)] == [
+        {"source-ref": "s3://my-labeling-bucket/exp1/input/frames/0.txt", "note": "x\u2028y"},
+        records[1],
+    ]
 
 
 def test_given_nested_json_when_uris_listed_then_only_values_are_found_in_document_order() -> None:
@@ -264,7 +272,7 @@ def test_given_demo_inputs_for_each_task_type_when_checked_then_they_fit(task_na
 
 def manifest_error(lines: list[Any]) -> str:
     with pytest.raises(ManifestFormatError) as caught:
-        parse_manifest("m.json", dump_json_lines(lines))
+        parse_manifest("m.json", "".join(json.dumps(line) + "\n" for line in lines))
     return str(caught.value)
 
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from gt3d_core.manifest import (
     S3Location,
-    dump_json_lines,
     load_json_lines,
     load_json_text,
     rewrite_json_text,
@@ -172,10 +171,20 @@ def test_given_uris_in_buckets_that_merely_contain_the_source_name_when_rewritte
 
 
 @PROPERTY_SETTINGS
-@given(st.lists(st.dictionaries(st.text(max_size=8), json_values(st.text(max_size=12)), max_size=5), max_size=6))
-def test_given_records_when_serialized_as_json_lines_and_parsed_back_then_every_value_is_kept(
-    records: list[dict[str, Any]],
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=8), json_values(st.text(max_size=12)), max_size=5), min_size=1, max_size=6
+    ),
+    source_and_target(),
+)
+def test_given_json_lines_when_rewritten_and_parsed_back_then_every_value_is_kept(
+    records: list[dict[str, Any]], locations: tuple[S3Location, S3Location]
 ) -> None:
-    text = dump_json_lines(records)
-    assert [record.value for record in load_json_lines("f", text)] == records
-    assert text.count("\n") == len(records)
+    source, target = locations
+    assume(not any(str(source) in json.dumps(record) for record in records))
+    text = "".join(json.dumps(record) + "\n" for record in records)
+
+    result = rewrite_json_text("f.manifest", text, source, target)
+
+    assert [record.value for record in load_json_lines("f.manifest", result.text)] == records
+    assert result.text.count("\n") == len(records)
