@@ -197,16 +197,17 @@ def copy_data(
             *(_SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in data_keys),
         ]
         to_copy = _needing_copy(s3, target, objects, pool)
+        outside = len(references.all) - len(references.within(source).all)
         logger.info(
             "Copy planned",
-            extra={
-                "source": str(source),
-                "target": str(target),
-                "objects": len(objects),
-                "to_copy": len(to_copy),
-                "outside_source": len(references.all) - len(references.within(source).all),
-            },
+            extra={"source": str(source), "target": str(target), "objects": len(objects), "to_copy": len(to_copy)},
         )
+        if outside:
+            logger.warning(
+                "Objects referenced outside the source location are left in place; the Ground Truth role reads "
+                "only the input location, so grant it access to them or move them under the source",
+                extra={"outside_source": outside},
+            )
         _run(pool, lambda item: _copy_one(s3, request, item, transfer_config), to_copy)
     result = CopyResult(
         copied=len(to_copy),
