@@ -1,12 +1,14 @@
 """Run the synthesized labeling workflow offline: moto's Step Functions engine, in-process handlers, emulated GT.
 
 :class:`LocalCloud` stands up an emulated deployment of a cloud assembly inside ``moto.mock_aws``: every bucket
-(with its CORS and versioning), role (with its trust policy and MaxSessionDuration), topic and Lambda function of
-every stack, under the names CloudFormation would give them, and the pipeline stack's state machine created from
-its ``DefinitionString`` exactly as synthesized (tokens resolved, nothing else changed). Lambda tasks run the real
-handlers from the function's code asset (:mod:`gt3d.lambda_runtime`); SageMaker's labeling-job calls are answered
-by the emulated Ground Truth (:mod:`gt3d.ground_truth_emulator`, a test double); Wait and Retry intervals are
-scaled down (:mod:`gt3d.sfn_engine`). :func:`run_local` is what ``gt3d local-run`` calls.
+(with its CORS and versioning), role (with its trust policy and MaxSessionDuration), topic, Lambda function and
+state machine of every stack, under the names CloudFormation would give them, each state machine created from its
+``DefinitionString`` exactly as synthesized (tokens resolved, nothing else changed). Executions start at the one
+state machine no other starts (the labeling workflow); the ones it starts (the monitor, ``.sync:2``) run on the same
+engine. Lambda tasks run the real handlers from the function's code asset (:mod:`gt3d.lambda_runtime`); SageMaker's
+labeling-job calls are answered by the emulated Ground Truth (:mod:`gt3d.ground_truth_emulator`, a test double);
+Wait and Retry intervals are scaled down (:mod:`gt3d.sfn_engine`). :func:`run_local` is what ``gt3d local-run``
+calls.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 
 _POLL_INTERVAL_SECONDS = 0.02
 _HISTORY_INTERVAL_SECONDS = 0.25
+_HISTORY_COST_FACTOR = 4
+"""Reading histories may take at most a fifth of a watched run's time (a monitor execution grows to 5,500 events)."""
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -91,6 +95,7 @@ class LocalRunResult:
     labeling_job_request: dict[str, Any] | None
     description: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    child_executions: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
@@ -121,6 +126,7 @@ class LocalRunResult:
             "error": self.error,
             "cause": self.cause,
             "states": self.states,
+            "child_executions": self.child_executions,
             "labeling_job_request": self.labeling_job_request,
         }
 
@@ -170,12 +176,24 @@ def _tiny_zip() -> bytes:
 @dataclass(frozen=True, slots=True)
 class _Deployment:
     pipeline: Stack
-    state_machine_arn: str
+    state_machine_arn: str  # the entry state machine: the one no other definition starts
     definition: dict[str, Any]
+    definitions: dict[str, dict[str, Any]]  # every state machine's definition, by ARN
     labeling_bucket: str
     source_bucket: str
     source_prefix: str
     function_count: int
+
+
+def _entry_state_machine(machines: Mapping[str, Mapping[str, Any]]) -> str:
+    """Return the ARN of the one state machine that no other state machine's definition names (the one to start)."""
+    texts = {arn: json.dumps(definition) for arn, definition in machines.items()}
+    entries = [arn for arn in machines if not any(f'"{arn}"' in text for other, text in texts.items() if other != arn)]
+    if len(entries) != 1:
+        raise AssemblyError(
+            f"Expected one state machine that no other starts; found {len(entries)}: {', '.join(entries) or 'none'}."
+        )
+    return entries[0]
 
 
 class LocalCloud:
@@ -279,33 +297,44 @@ class LocalCloud:
         labeling_bucket = self._labeling_bucket()
         functions = self._create_functions(source_uri if self.source else None)
 
-        logical_id, _ = next(self.pipeline.of_type("AWS::StepFunctions::StateMachine"))
-        properties = self.pipeline.resources[logical_id].get("Properties", {})
-        physical = self.resolver.physical(self.pipeline, logical_id)
-        definition = self.resolver.definition(self.pipeline, logical_id)
-        try:
-            boto3.client("stepfunctions", region_name=self.region).create_state_machine(
-                name=physical.attributes["Name"],
-                definition=definition,
-                roleArn=str(self.resolver.resolve(self.pipeline, properties["RoleArn"])),
-                type=properties.get("StateMachineType", "STANDARD"),
-            )
-        except ClientError as error:
-            raise DeploymentError(
-                f"The synthesized state machine {self.pipeline.stack_name}/{logical_id} cannot be created: "
-                f"{error.response.get('Error', {}).get('Message') or error}"
-            ) from error
+        machines = self._create_state_machines()
+        entry = _entry_state_machine(machines)
         if not _bucket_exists(s3, source_bucket):
             s3.create_bucket(Bucket=source_bucket, **_location_constraint(self.region))
         return _Deployment(
             pipeline=self.pipeline,
-            state_machine_arn=physical.ref,
-            definition=json.loads(definition),
+            state_machine_arn=entry,
+            definition=machines[entry],
+            definitions=machines,
             labeling_bucket=labeling_bucket,
             source_bucket=source_bucket,
             source_prefix=source_prefix,
             function_count=functions,
         )
+
+    def _create_state_machines(self) -> dict[str, dict[str, Any]]:
+        """Create every state machine of every stack from its resolved definition; return definitions by ARN."""
+        client = boto3.client("stepfunctions", region_name=self.region)
+        machines: dict[str, dict[str, Any]] = {}
+        for stack in self.assembly.stacks:
+            for logical_id, resource in stack.of_type("AWS::StepFunctions::StateMachine"):
+                properties = resource.get("Properties", {})
+                physical = self.resolver.physical(stack, logical_id)
+                definition = self.resolver.definition(stack, logical_id)
+                try:
+                    client.create_state_machine(
+                        name=physical.attributes["Name"],
+                        definition=definition,
+                        roleArn=str(self.resolver.resolve(stack, properties["RoleArn"])),
+                        type=properties.get("StateMachineType", "STANDARD"),
+                    )
+                except ClientError as error:
+                    raise DeploymentError(
+                        f"The synthesized state machine {stack.stack_name}/{logical_id} cannot be created: "
+                        f"{error.response.get('Error', {}).get('Message') or error}"
+                    ) from error
+                machines[physical.ref] = json.loads(definition)
+        return machines
 
     def _create_bucket(self, s3: Any, stack: Stack, logical_id: str, properties: Mapping[str, Any]) -> None:
         name = self.resolver.physical(stack, logical_id).ref
@@ -427,25 +456,29 @@ class LocalCloud:
             stateMachineArn=self.deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
         self.progress(f"[gt3d] execution {name}: {json.dumps(execution_input)}")
-        reporter = _HistoryReporter(self.deployment.definition, self.time_scale, self.progress)
-        history: list[dict[str, Any]] = []
-        last_report = 0.0
+        reporter = _HistoryReporter(
+            execution_arn,
+            self.deployment.definition,
+            definitions=self.deployment.definitions,
+            time_scale=self.time_scale,
+            progress=self.progress,
+        )
+        # Histories are costly to build (all events, every time) and hold the engine's threads back: when someone
+        # watches, read them now and then, less often as they grow; otherwise once, at the end.
+        watched = not (isinstance(self.progress, Progress) and self.progress.stream is None)
+        next_report = 0.0
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
             finished = description["status"] != "RUNNING"
-            if finished or time.monotonic() - last_report > _HISTORY_INTERVAL_SECONDS:
-                # The history is costly to build and holds the engine's thread back: read it now and then.
-                history = _history(sfn, execution_arn)
-                reporter.report(history)
-                last_report = time.monotonic()
+            if finished or (watched and time.monotonic() >= next_report):
+                reading = time.monotonic()
+                reporter.report(sfn)
+                cost = time.monotonic() - reading
+                next_report = time.monotonic() + max(_HISTORY_INTERVAL_SECONDS, _HISTORY_COST_FACTOR * cost)
             if finished:
                 break
             if time.monotonic() - started > timeout_seconds:
-                sfn.stop_execution(
-                    executionArn=execution_arn,
-                    error="gt3d.LocalRunTimeout",
-                    cause=f"The local run did not finish within {timeout_seconds:.0f} s.",
-                )
+                self._stop(sfn, execution_arn, reporter, timeout_seconds)
                 continue
             time.sleep(_POLL_INTERVAL_SECONDS)
         new_requests = self.emulator.requests[requests_before:]
@@ -459,12 +492,23 @@ class LocalCloud:
             states=reporter.states,
             labeling_job_request=new_requests[-1] if new_requests else None,
             description=dict(description),
-            history=history,
+            history=reporter.history,
+            child_executions=[_child_record(sfn, child) for child in reporter.descendants()],
             notifications=[n for n in self.notifications() if n not in notifications_before],
             warnings=self.emulator.warnings[warnings_before:],
             duration_seconds=time.monotonic() - started,
         )
         return result
+
+    @staticmethod
+    def _stop(sfn: Any, execution_arn: str, reporter: _HistoryReporter, timeout_seconds: float) -> None:
+        """Stop a run that took too long, and (as the service does for ``.sync`` tasks) the executions it started."""
+        cause = f"The local run did not finish within {timeout_seconds:.0f} s."
+        sfn.stop_execution(executionArn=execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
+        reporter.report(sfn)  # learns of every execution started so far
+        for child in reporter.descendants():
+            if sfn.describe_execution(executionArn=child.execution_arn)["status"] == "RUNNING":
+                sfn.stop_execution(executionArn=child.execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
 
     def write_out(self, out_dir: Path, result: LocalRunResult) -> int:
         """Write the labeling bucket as ``out_dir/bucket/<key>`` and ``out_dir/execution.json``; return objects."""
@@ -530,10 +574,15 @@ def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def _error_message(cause: str | None) -> str:
-    """Return the readable part of a cause: a Lambda error payload's errorMessage, else the cause itself."""
+    """Return the readable part of a cause: a Lambda error payload's errorMessage, a failed child execution's error
+    and its readable cause (a ``.sync`` task's cause is the child's DescribeExecution output), else the cause."""
     parsed = _parse_json(cause)
     if isinstance(parsed, dict) and "errorMessage" in parsed:
         return str(parsed["errorMessage"])
+    if isinstance(parsed, dict) and {"ExecutionArn", "Status"} <= parsed.keys():
+        child = f"execution {parsed.get('Name', parsed['ExecutionArn'])} {str(parsed['Status']).lower()}"
+        error = parsed.get("Error")
+        return f"{child}: {error}: {_error_message(parsed.get('Cause'))}" if error else child
     return "" if cause is None else str(cause)
 
 
@@ -541,36 +590,105 @@ def _size(count: int) -> str:
     return f"{count / 1024:.0f} KiB" if count >= 1024 else f"{count} B"
 
 
-class _HistoryReporter:
-    """Turn new execution-history events into progress lines: states entered and left, results, errors."""
+_TASK_ENDED = (
+    "TaskSucceeded",
+    "TaskFailed",
+    "TaskTimedOut",
+    "ExecutionFailed",
+    "ExecutionAborted",
+    "ExecutionTimedOut",
+)
+"""Events after which a ``.sync`` child execution has ended (or is no longer waited for)."""
 
-    def __init__(self, definition: Mapping[str, Any], time_scale: float, progress: Callable[[str], None]) -> None:
+
+@dataclass
+class _JobStatus:
+    """The labeling job status last reported, shared by an execution's reporter and its children's."""
+
+    status: str | None = None
+
+
+class _HistoryReporter:
+    """Turn new execution-history events into progress lines: states entered and left, results, errors.
+
+    A task that starts another execution (``states:startExecution``, e.g. ``.sync:2``) gets a reporter for that
+    child execution: its events are reported, indented, where the parent waits for it.
+    """
+
+    def __init__(
+        self,
+        execution_arn: str,
+        definition: Mapping[str, Any],
+        *,
+        definitions: Mapping[str, Mapping[str, Any]],
+        time_scale: float,
+        progress: Callable[[str], None],
+        depth: int = 0,
+        job: _JobStatus | None = None,
+    ) -> None:
+        self.execution_arn = execution_arn
         self.states_definition: Mapping[str, Any] = definition.get("States", {})
+        self.definitions = definitions
         self.time_scale = time_scale
         self.progress = progress
+        self.depth = depth
+        self.indent = "  " * (depth + 1)
+        self.job = job or _JobStatus()
         self.states: list[str] = []
+        self.history: list[dict[str, Any]] = []
+        self.children: list[_HistoryReporter] = []
+        self._waiting_for: _HistoryReporter | None = None
         self._seen = 0
-        self._job_status: str | None = None
 
-    def report(self, events: list[dict[str, Any]]) -> None:
-        for event in events[self._seen :]:
+    def descendants(self) -> list[_HistoryReporter]:
+        """Return the reporters of every execution this one started, directly or not, in start order."""
+        return [reporter for child in self.children for reporter in (child, *child.descendants())]
+
+    def report(self, sfn: Any) -> None:
+        """Read the execution's history and report what is new, the running child execution's included."""
+        self.history = _history(sfn, self.execution_arn)
+        for event in self.history[self._seen :]:
+            if self._waiting_for is not None and event["type"] in _TASK_ENDED:
+                self._waiting_for.report(sfn)  # the child has ended: the rest of its history comes first
+                self._waiting_for = None
             self._report(event)
-        self._seen = len(events)
+            child_arn = _started_execution(event)
+            if child_arn is not None:
+                self._waiting_for = self._start_child(sfn, child_arn)
+        self._seen = len(self.history)
+        if self._waiting_for is not None:
+            self._waiting_for.report(sfn)
+
+    def _start_child(self, sfn: Any, execution_arn: str) -> _HistoryReporter:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        machine = description["stateMachineArn"]
+        self.progress(f"{self.indent}~ started {machine.rsplit(':', 1)[-1]} execution {description['name']}")
+        child = _HistoryReporter(
+            execution_arn,
+            self.definitions.get(machine, {}),
+            definitions=self.definitions,
+            time_scale=self.time_scale,
+            progress=self.progress,
+            depth=self.depth + 1,
+            job=self.job,
+        )
+        self.children.append(child)
+        return child
 
     def _report(self, event: dict[str, Any]) -> None:
         kind = event["type"]
         if kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             self.states.append(details["name"])
-            self.progress(f"  > {details['name']}{self._wait_note(details)}")
+            self.progress(f"{self.indent}> {details['name']}{self._wait_note(details)}")
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             note = self._result_note(details["name"], _parse_json(details.get("output")))
-            self.progress(f"  < {details['name']}{': ' + note if note else ''}")
+            self.progress(f"{self.indent}< {details['name']}{': ' + note if note else ''}")
         elif kind in ("LambdaFunctionFailed", "TaskFailed", "ExecutionFailed", "LambdaFunctionTimedOut"):
             failure: dict[str, Any] = next((value for key, value in event.items() if key.endswith("EventDetails")), {})
-            if kind != "ExecutionFailed":
-                self.progress(f"  ! {failure.get('error', '')}: {_error_message(failure.get('cause'))}")
+            if kind != "ExecutionFailed":  # the execution's own failure is reported at the end, a child's by its task
+                self.progress(f"{self.indent}! {failure.get('error', '')}: {_error_message(failure.get('cause'))}")
 
     def _wait_note(self, details: Mapping[str, Any]) -> str:
         state = self.states_definition.get(details["name"], {})
@@ -602,8 +720,9 @@ class _HistoryReporter:
             return f"created labeling job {result.get('job_name')}"
         if {"status", "done"} <= result.keys():
             status = result["status"]
-            change = f"{self._job_status} -> {status}" if self._job_status and self._job_status != status else status
-            self._job_status = status
+            previous = self.job.status
+            change = f"{previous} -> {status}" if previous and previous != status else status
+            self.job.status = status
             counters = result.get("label_counters") or {}
             labeled = f", labeled {counters.get('TotalLabeled', 0)}" if counters else ""
             nxt = "" if result.get("done") else f", next poll in {result.get('wait_seconds')} s"
@@ -611,6 +730,27 @@ class _HistoryReporter:
         if "job_name" in result and "label_attribute_name" in result:
             return f"job {result['job_name']}, label attribute {result['label_attribute_name']}"
         return ""
+
+
+def _started_execution(event: Mapping[str, Any]) -> str | None:
+    """Return the ARN of the execution a ``states:startExecution`` task started, if ``event`` reports one."""
+    details = event.get("taskSubmittedEventDetails") if event["type"] == "TaskSubmitted" else None
+    if not details or details.get("resourceType") != "states":
+        return None
+    output = _parse_json(details.get("output"))
+    arn = output.get("ExecutionArn") if isinstance(output, dict) else None
+    return arn if isinstance(arn, str) else None
+
+
+def _child_record(sfn: Any, child: _HistoryReporter) -> dict[str, Any]:
+    """Return what ``execution.json`` says about one execution the run started from a task."""
+    description = sfn.describe_execution(executionArn=child.execution_arn)
+    return {
+        "execution_arn": child.execution_arn,
+        "state_machine_arn": description["stateMachineArn"],
+        "status": description["status"],
+        "states": child.states,
+    }
 
 
 def _json_path(document: Any, path: str) -> Any:

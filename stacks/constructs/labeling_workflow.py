@@ -1,41 +1,44 @@
-"""LabelingWorkflow: the STANDARD, JSONPath state machine that plans, copies, rewrites, creates and monitors a job."""
+"""LabelingWorkflow: the STANDARD, JSONPath state machine that plans, copies, rewrites, creates and monitors a job.
+
+Monitoring runs in the child state machine :class:`LabelingJobMonitor` (``.sync:2``), one bounded execution after
+another, so no execution comes near Step Functions' limit of 25,000 history events however long the job runs.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from gt3d_core.errors import AwsTransientError
 from stacks.constructs.explicit_role import ExplicitRole
-
-LAMBDA_SERVICE_ERRORS = (
-    "Lambda.ClientExecutionTimeoutException",
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
-"""Errors of the Lambda service itself (not of our code): always worth another attempt."""
-
-TRANSIENT_ERRORS = (AwsTransientError.__name__,)
-"""Raised by the handlers for throttling and AWS service faults; user-fixable errors are never retried."""
+from stacks.constructs.labeling_job_monitor import LabelingJobMonitor
+from stacks.constructs.workflow_parts import invoke_lambda, logged_state_machine, state_machine_role
 
 INITIAL_WAIT_SECONDS = 30
 WORKFLOW_TIMEOUT = Duration.days(31)
 """Ground Truth fails a labeling job after 30 days; the execution outlives it by a day so it can report that."""
 
+SYNC_EVENTS_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+"""The EventBridge rule Step Functions manages for ``startExecution.sync`` to learn that a child execution ended."""
+
+START_EXECUTION_ERRORS = (
+    "StepFunctions.ExecutionLimitExceededException",
+    "StepFunctions.AWSStepFunctionsException",
+    "StepFunctions.SdkClientException",
+)
+"""Starting or watching the monitor execution failed for a reason of the service (too many running executions,
+throttling, a service fault): worth another attempt. A monitor execution that failed is not retried: its own
+Lambda task already retried, and its error is the one to report."""
+
 
 @dataclass(frozen=True, slots=True)
 class WorkflowFunctions:
-    """The five Lambda functions the workflow invokes, one per task."""
+    """The five Lambda functions of the workflow, one per task (``monitor``'s task runs in the monitor)."""
 
     plan: lambda_.IFunction
     copy: lambda_.IFunction
@@ -43,77 +46,51 @@ class WorkflowFunctions:
     create: lambda_.IFunction
     monitor: lambda_.IFunction
 
-    def all(self) -> tuple[lambda_.IFunction, ...]:
-        """Return every function, in execution order."""
-        return (self.plan, self.copy, self.rewrite, self.create, self.monitor)
-
 
 class LabelingWorkflow(Construct):
-    """The labeling state machine (states and payload paths as in docs/architecture.md) and its explicit role."""
+    """The labeling state machine (states and payload paths as in docs/architecture.md), its monitor and roles."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, functions: WorkflowFunctions, results_topic: sns.ITopic
     ) -> None:
         super().__init__(scope, construct_id)
         self._topic = results_topic
-        self.role = self._role(functions, results_topic)
-        self.log_group = logs.LogGroup(
+        self.monitor = LabelingJobMonitor(self, "LabelingJobMonitor", monitor=functions.monitor)
+        self.role = self._role(functions, results_topic, self.monitor.state_machine)
+        self.state_machine = logged_state_machine(
             self,
-            "LogGroup",
-            # Step Functions recommends the vended-logs prefix: it keeps the log resource policy small.
-            log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-LabelingWorkflow",
-            retention=logs.RetentionDays.THREE_MONTHS,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
+            log_name="LabelingWorkflow",
             comment="Ground Truth 3D point cloud labeling: plan, copy, rewrite, create, then monitor until done.",
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(functions)),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            query_language=sfn.QueryLanguage.JSON_PATH,
+            definition=self._definition(functions),
             timeout=WORKFLOW_TIMEOUT,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            role=self.role.grantable,
+            role=self.role,
         )
-        # Step Functions checks log-delivery permissions when the state machine is created.
-        self.role.required_by(self.state_machine)
 
-    def _role(self, functions: WorkflowFunctions, topic: sns.ITopic) -> ExplicitRole:
-        role = ExplicitRole(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Runs the Ground Truth 3D labeling workflow",
-        )
-        role.allow(actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in functions.all()])
+    def _role(self, functions: WorkflowFunctions, topic: sns.ITopic, monitor: sfn.StateMachine) -> ExplicitRole:
+        role = state_machine_role(self, description="Runs the Ground Truth 3D labeling workflow")
+        invoked = (functions.plan, functions.copy, functions.rewrite, functions.create)
+        role.allow(actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked])
         role.allow(actions=["sns:Publish"], resources=[topic.topic_arn])
+        # startExecution.sync:2 on the monitor (as documented for the Step Functions integration): start it,
+        # watch and stop its executions, and keep the managed rule that reports their end.
+        role.allow(actions=["states:StartExecution"], resources=[monitor.state_machine_arn])
+        stack = Stack.of(self)
         role.allow(
-            actions=[
-                "logs:CreateLogDelivery",
-                "logs:GetLogDelivery",
-                "logs:UpdateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups",
+            actions=["states:DescribeExecution", "states:StopExecution"],
+            resources=[
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{monitor.state_machine_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
             ],
-            resources=["*"],
-            wildcard_reason="CloudWatch Logs delivery for Step Functions (Create/Get/Update/Delete/ListLogDelivery, "
-            "Put/DescribeResourcePolicies, DescribeLogGroups) does not support resource-level permissions.",
+            wildcard_reason="Executions of the monitor state machine get names chosen by Step Functions when the "
+            "workflow starts them; access is limited to executions of that one state machine.",
         )
         role.allow(
-            actions=[
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-            ],
-            resources=["*"],
-            wildcard_reason="X-Ray tracing of the state machine: these X-Ray actions have no resource-level "
-            "permissions.",
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[stack.format_arn(service="events", resource="rule", resource_name=SYNC_EVENTS_RULE)],
         )
         return role
 
@@ -126,7 +103,8 @@ class LabelingWorkflow(Construct):
         notify_failure.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.notify_error")
         notify_failure.next(failed)
 
-        plan = self._invoke(
+        plan = invoke_lambda(
+            self,
             "PlanLabelingJob",
             functions.plan,
             sfn.TaskInput.from_object(
@@ -139,7 +117,8 @@ class LabelingWorkflow(Construct):
             result_path="$.plan",
             on_error=notify_failure,
         )
-        copy = self._invoke(
+        copy = invoke_lambda(
+            self,
             "CopyData",
             functions.copy,
             sfn.TaskInput.from_object(
@@ -155,7 +134,8 @@ class LabelingWorkflow(Construct):
             result_path="$.copy",
             on_error=notify_failure,
         )
-        rewrite = self._invoke(
+        rewrite = invoke_lambda(
+            self,
             "RewriteManifests",
             functions.rewrite,
             sfn.TaskInput.from_object(
@@ -168,19 +148,13 @@ class LabelingWorkflow(Construct):
             result_path="$.rewrite",
             on_error=notify_failure,
         )
-        create = self._invoke(
+        create = invoke_lambda(
+            self,
             "CreateLabelingJob",
             functions.create,
             None,  # the payload is the plan object itself
             input_path="$.plan",
             result_path="$.job",
-            on_error=notify_failure,
-        )
-        monitor = self._invoke(
-            "MonitorLabelingJob",
-            functions.monitor,
-            sfn.TaskInput.from_object({"job_name": sfn.JsonPath.string_at("$.job.job_name")}),
-            result_path="$.monitor",
             on_error=notify_failure,
         )
         initial_wait = sfn.Pass(
@@ -189,7 +163,38 @@ class LabelingWorkflow(Construct):
             result=sfn.Result.from_object({"wait_seconds": INITIAL_WAIT_SECONDS}),
             result_path="$.monitor",
         )
-        wait = sfn.Wait(self, "WaitForLabelingJob", time=sfn.WaitTime.seconds_path("$.monitor.wait_seconds"))
+        # Each monitor execution polls at most MONITOR_POLL_BUDGET times and returns the last $.monitor.
+        run_monitor = tasks.StepFunctionsStartExecution(
+            self,
+            "RunLabelingJobMonitor",
+            state_machine=self.monitor.state_machine,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,  # startExecution.sync:2: Output is JSON
+            associate_with_parent=True,
+            input=sfn.TaskInput.from_object(
+                {
+                    "job_name": sfn.JsonPath.string_at("$.job.job_name"),
+                    "monitor": sfn.JsonPath.object_at("$.monitor"),
+                }
+            ),
+            result_selector={"last": sfn.JsonPath.object_at("$.Output")},
+            result_path="$.monitor",
+        )
+        run_monitor.add_retry(
+            errors=list(START_EXECUTION_ERRORS), interval=Duration.seconds(2), max_attempts=6, backoff_rate=2
+        )
+        # A monitor execution that failed (its Lambda task's error outlasted the retries) fails this task with
+        # States.TaskFailed; its Cause is the monitor execution's DescribeExecution output, its Error and Cause inside.
+        monitor_failed = sfn.Pass(
+            self,
+            "LabelingJobMonitorFailed",
+            parameters={"Error": "LabelingJobMonitorFailed", "Cause": sfn.JsonPath.string_at("$.error.Cause")},
+            result_path="$.error",
+        )
+        monitor_failed.next(notify_failure)
+        run_monitor.add_catch(monitor_failed, errors=[sfn.Errors.TASKS_FAILED], result_path="$.error")
+        run_monitor.add_catch(notify_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+        # JSONPath cannot put the child's output at $.monitor directly: the task leaves it at $.monitor.last.
+        read_result = sfn.Pass(self, "ReadMonitorResult", input_path="$.monitor.last", result_path="$.monitor")
 
         succeeded = sfn.Succeed(self, "Succeeded")
         notify_success = self._notify(
@@ -212,36 +217,19 @@ class LabelingWorkflow(Construct):
 
         is_done = (
             sfn.Choice(self, "IsLabelingJobDone?")
-            .when(sfn.Condition.boolean_equals("$.monitor.done", False), wait)
+            .when(sfn.Condition.boolean_equals("$.monitor.done", False), run_monitor)
             .when(sfn.Condition.boolean_equals("$.monitor.succeeded", True), notify_success)
             .otherwise(not_succeeded)
         )
-        return plan.next(copy).next(rewrite).next(create).next(initial_wait).next(wait).next(monitor).next(is_done)
-
-    def _invoke(
-        self,
-        state_name: str,
-        function: lambda_.IFunction,
-        payload: sfn.TaskInput | None,
-        *,
-        input_path: str | None = None,
-        result_path: str,
-        on_error: sfn.IChainable,
-    ) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self,
-            state_name,
-            lambda_function=function,
-            payload=payload,
-            input_path=input_path,  # ResultPath still merges into the state's full input
-            payload_response_only=True,  # only the handler's return value lands at result_path
-            retry_on_service_exceptions=False,  # replaced by the explicit retriers below
-            result_path=result_path,
+        return (
+            plan.next(copy)
+            .next(rewrite)
+            .next(create)
+            .next(initial_wait)
+            .next(run_monitor)
+            .next(read_result)
+            .next(is_done)
         )
-        task.add_retry(errors=list(LAMBDA_SERVICE_ERRORS), interval=Duration.seconds(2), max_attempts=6, backoff_rate=2)
-        task.add_retry(errors=list(TRANSIENT_ERRORS), interval=Duration.seconds(5), max_attempts=5, backoff_rate=2)
-        task.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
-        return task
 
     def _notify(self, state_name: str, *, subject: str, message_path: str) -> tasks.SnsPublish:
         publish = tasks.SnsPublish(

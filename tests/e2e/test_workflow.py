@@ -21,6 +21,7 @@ from gt3d.cloud_assembly import CloudAssembly
 from gt3d.ground_truth_emulator import DEFAULT_FAILURE_REASON, OUTCOMES
 from gt3d.local_run import LocalCloud, LocalRunOptions, LocalRunResult, run_local
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
+from stacks.constructs.labeling_job_monitor import MONITOR_POLL_BUDGET
 
 TIME_SCALE = 0.0002
 REGION = "us-east-1"
@@ -30,10 +31,11 @@ WORKFLOW_START = [
     "RewriteManifests",
     "CreateLabelingJob",
     "InitialWait",
-    "WaitForLabelingJob",
-    "MonitorLabelingJob",
+    "RunLabelingJobMonitor",
+    "ReadMonitorResult",
     "IsLabelingJobDone?",
 ]
+MONITOR_POLL = ["WaitForLabelingJob", "MonitorLabelingJob", "CountPoll", "KeepPolling?"]
 EXPECTED_CAUSE = {
     "failed": DEFAULT_FAILURE_REASON,
     "stopped": "stopped",
@@ -87,6 +89,11 @@ def test_given_a_task_type_and_a_job_outcome_when_the_workflow_runs_then_it_ends
     record = json.loads((tmp_path / "execution.json").read_text())
     assert record["states"] == result.states and record["labeling_job_request"] == request
     assert record["status"] == result.status
+    # One monitor execution polls the job from Initializing through InProgress to its end (Stopping: one more).
+    (monitor,) = record["child_executions"]
+    polls = 4 if outcome == "stopped" else 3
+    assert monitor["status"] == "SUCCEEDED"
+    assert monitor["states"] == ["StartPolling", *MONITOR_POLL * polls, "LabelingJobFinished"]
 
     if outcome == "completed":
         assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
@@ -286,22 +293,72 @@ def test_given_a_job_name_already_used_by_another_job_then_the_workflow_fails_wi
     assert len(cloud.emulator.jobs) == 1
 
 
-def test_given_the_emulated_deployment_then_the_state_machine_runs_the_synthesized_definition_verbatim(
+def test_given_the_emulated_deployment_then_every_state_machine_runs_its_synthesized_definition_verbatim(
     synthesized_app: Path,
 ) -> None:
     assembly = CloudAssembly.load(synthesized_app)
+    stack = assembly.stack_with("AWS::StepFunctions::StateMachine")
     with LocalCloud(assembly, time_scale=TIME_SCALE) as cloud:
         client = boto3.client("stepfunctions", region_name=cloud.region)
-        deployed = client.describe_state_machine(stateMachineArn=cloud.deployment.state_machine_arn)["definition"]
+        deployed = {
+            logical_id: client.describe_state_machine(stateMachineArn=cloud.resolver.physical(stack, logical_id).ref)
+            for logical_id, _ in stack.of_type("AWS::StepFunctions::StateMachine")
+        }
+        entry = cloud.deployment.state_machine_arn
 
-    stack = assembly.stack_with("AWS::StepFunctions::StateMachine")
-    (resource,) = [resource for _, resource in stack.of_type("AWS::StepFunctions::StateMachine")]
-    synthesized = resource["Properties"]["DefinitionString"]
-    fragments = synthesized["Fn::Join"][1] if isinstance(synthesized, dict) else [synthesized]
-    position = 0
-    for fragment in fragments:
-        if isinstance(fragment, str):  # every literal piece, in order; only the tokens between them differ
-            found = deployed.find(fragment, position)
-            assert found >= position, f"definition fragment not found verbatim: {fragment[:80]}"
-            position = found + len(fragment)
-    assert "Fn::" not in deployed and "JSONata" not in deployed  # moto executes JSONPath definitions only
+    assert len(deployed) == 2  # the labeling workflow and the monitor it starts
+    for logical_id, resource in stack.of_type("AWS::StepFunctions::StateMachine"):
+        definition = deployed[logical_id]["definition"]
+        body = resource["Properties"]["DefinitionString"]
+        fragments = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+        position = 0
+        for fragment in fragments:
+            if isinstance(fragment, str):  # every literal piece, in order; only the tokens between them differ
+                found = definition.find(fragment, position)
+                assert found >= position, f"{logical_id}: definition fragment not found verbatim: {fragment[:80]}"
+                position = found + len(fragment)
+        assert "Fn::" not in definition and "JSONata" not in definition  # moto executes JSONPath definitions only
+    (started,) = [machine for machine in deployed.values() if machine["stateMachineArn"] == entry]
+    assert json.loads(started["definition"])["StartAt"] == "PlanLabelingJob"
+
+
+def test_given_a_job_that_outlasts_one_monitor_execution_then_the_workflow_starts_another_and_succeeds(
+    synthesized_app: Path,
+) -> None:
+    # The poll budget is synthesized into the monitor; the emulated job keeps InProgress for longer than that.
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE / 20) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        cloud.emulator.in_progress_polls = MONITOR_POLL_BUDGET
+        result = cloud.run({"task_type": "3DPointCloudObjectDetection"})
+
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert result.output["monitor"]["status"] == "Completed"
+    # Initializing + MONITOR_POLL_BUDGET x InProgress + Completed.
+    assert cloud.emulator.calls.count("DescribeLabelingJob") == MONITOR_POLL_BUDGET + 2
+    first, second = result.child_executions
+    assert first["status"] == second["status"] == "SUCCEEDED"
+    assert first["states"] == ["StartPolling", *MONITOR_POLL * MONITOR_POLL_BUDGET, "PollBudgetUsed"]
+    assert second["states"] == ["StartPolling", *MONITOR_POLL * 2, "LabelingJobFinished"]
+    round_trip = ["RunLabelingJobMonitor", "ReadMonitorResult", "IsLabelingJobDone?"]
+    assert result.states == [*WORKFLOW_START, *round_trip, "NotifySuccess", "Succeeded"]
+    assert [json.loads(n["message"])["status"] for n in result.notifications] == ["Completed"]
+
+
+def test_given_the_labeling_job_disappears_then_the_monitor_fails_and_the_workflow_reports_its_error(
+    synthesized_app: Path,
+) -> None:
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        cloud.emulator.inject_fault("DescribeLabelingJob", "ResourceNotFound", message="Job not found")
+        result = cloud.run({"task_type": "3DPointCloudObjectDetection"})
+
+    assert result.status == "FAILED"
+    assert result.error == "LabelingJobMonitorFailed"
+    monitor = json.loads(result.cause or "")  # the monitor execution, as DescribeExecution reports it
+    assert monitor["Status"] == "FAILED" and monitor["Error"] == "InvalidRequestError"
+    assert "No labeling job named" in json.loads(monitor["Cause"])["errorMessage"]
+    assert result.states[-3:] == ["LabelingJobMonitorFailed", "NotifyFailure", "Failed"]
+    (failed,) = result.child_executions
+    assert failed["status"] == "FAILED" and failed["states"][-1] == "MonitorLabelingJob"
+    (notification,) = result.notifications
+    assert json.loads(notification["message"]) == {"Error": result.error, "Cause": result.cause}

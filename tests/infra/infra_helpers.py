@@ -95,9 +95,11 @@ def every_statement(templates: Mapping[str, Template]) -> Iterator[tuple[str, st
                     yield stack, lid, statement
 
 
-def state_machine_definition(template: Template) -> dict[str, Any]:
-    """Return the state machine's ASL with intrinsics rendered as ``<Id.Attr>``/``<Id>`` placeholders."""
-    _, machine = only_resource(template, "AWS::StepFunctions::StateMachine")
-    body = machine["Properties"]["DefinitionString"]
-    text = body if isinstance(body, str) else "".join(flatten(part) for part in body["Fn::Join"][1])
-    return dict(json.loads(text))
+def state_machine_definitions(template: Template) -> dict[str, dict[str, Any]]:
+    """Return every state machine's ASL by logical id, intrinsics rendered as ``<Id.Attr>``/``<Id>`` placeholders."""
+    definitions = {}
+    for logical_id, machine in resources_of_type(template, "AWS::StepFunctions::StateMachine").items():
+        body = machine["Properties"]["DefinitionString"]
+        text = body if isinstance(body, str) else "".join(flatten(part) for part in body["Fn::Join"][1])
+        definitions[logical_id] = dict(json.loads(text))
+    return definitions

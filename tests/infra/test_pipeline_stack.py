@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
 from infra_app import NOTIFICATION_EMAIL, Synthesized
@@ -18,11 +19,12 @@ from infra_helpers import (
     only_resource,
     resources_of_type,
     role_statements,
-    state_machine_definition,
+    state_machine_definitions,
 )
 
 from gt3d_core.catalog import MAX_SESSION_DURATION_SECONDS
 from gt3d_core.errors import AwsTransientError, user_error_names
+from gt3d_core.labeling_job import MAX_WAIT_SECONDS
 from stacks.constructs.lambda_function import POWERTOOLS_LAYER_VERSION
 
 SOURCE_OBJECTS = "arn:<AWS::Partition>:s3:::aws-ml-blog/artifacts/gt-point-cloud-demos/*"
@@ -43,22 +45,45 @@ STATES = {
     "RewriteManifests": "Task",
     "CreateLabelingJob": "Task",
     "InitialWait": "Pass",
-    "WaitForLabelingJob": "Wait",
-    "MonitorLabelingJob": "Task",
+    "RunLabelingJobMonitor": "Task",
+    "ReadMonitorResult": "Pass",
     "IsLabelingJobDone?": "Choice",
     "NotifySuccess": "Task",
     "Succeeded": "Succeed",
     "LabelingJobNotSucceeded": "Pass",
+    "LabelingJobMonitorFailed": "Pass",
     "NotifyFailure": "Task",
     "Failed": "Fail",
+}
+MONITOR_STATES = {
+    "StartPolling": "Pass",
+    "WaitForLabelingJob": "Wait",
+    "MonitorLabelingJob": "Task",
+    "CountPoll": "Pass",
+    "KeepPolling?": "Choice",
+    "LabelingJobFinished": "Succeed",
+    "PollBudgetUsed": "Succeed",
 }
 LAMBDA_TASKS = {
     "PlanLabelingJob": ("plan_labeling_job.handler", "$.plan"),
     "CopyData": ("copy_data.handler", "$.copy"),
     "RewriteManifests": ("rewrite_manifests.handler", "$.rewrite"),
     "CreateLabelingJob": ("create_labeling_job.handler", "$.job"),
-    "MonitorLabelingJob": ("monitor_labeling_job.handler", "$.monitor"),
 }
+"""The workflow's Lambda tasks; the monitor's one (MonitorLabelingJob) runs in the monitor state machine."""
+
+SYNC_EVENTS_RULE = "arn:aws:events:us-east-1:<AWS::AccountId>:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+"""The EventBridge rule Step Functions manages to learn that a ``.sync`` child execution ended."""
+
+HISTORY_EVENT_LIMIT = 25_000
+"""Step Functions ends a STANDARD execution that reaches this many history events."""
+EVENTS_PER_STATE = {"Pass": 2, "Wait": 2, "Choice": 2, "Succeed": 2, "Fail": 1, "Task": 5}
+"""History events of one pass through a state: Entered and Exited; a Task adds Scheduled, Started and Succeeded
+(LambdaFunction* for a Lambda task); a Fail state ends the execution without an Exited event."""
+EVENTS_PER_RETRY = 3
+"""Another attempt of a Task: the Failed event of the attempt before, then Scheduled and Started again."""
+EXECUTION_EVENTS = 2
+"""ExecutionStarted and ExecutionSucceeded (or Failed)."""
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +127,31 @@ def labeling(created: Synthesized) -> Locations:
 
 
 @pytest.fixture(scope="module")
-def states(pipeline: dict[str, Any]) -> dict[str, Any]:
-    return dict(state_machine_definition(pipeline)["States"])
+def workflow_id(pipeline: dict[str, Any]) -> str:
+    """The labeling workflow: the state machine the stack's StateMachineArn output names (executions start there)."""
+    return str(pipeline["Outputs"]["StateMachineArn"]["Value"]["Ref"])
+
+
+@pytest.fixture(scope="module")
+def monitor_id(pipeline: dict[str, Any], workflow_id: str) -> str:
+    """The monitor: the other state machine, the one the workflow starts."""
+    (other,) = [lid for lid in resources_of_type(pipeline, "AWS::StepFunctions::StateMachine") if lid != workflow_id]
+    return other
+
+
+@pytest.fixture(scope="module")
+def definitions(pipeline: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return state_machine_definitions(pipeline)
+
+
+@pytest.fixture(scope="module")
+def states(definitions: dict[str, dict[str, Any]], workflow_id: str) -> dict[str, Any]:
+    return dict(definitions[workflow_id]["States"])
+
+
+@pytest.fixture(scope="module")
+def monitor_states(definitions: dict[str, dict[str, Any]], monitor_id: str) -> dict[str, Any]:
+    return dict(definitions[monitor_id]["States"])
 
 
 def _ground_truth_role(pipeline: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -315,36 +363,71 @@ def test_given_every_list_bucket_grant_when_synthesized_then_it_is_limited_to_a_
             assert all(prefix.endswith("/*") for prefix in statement["Condition"]["StringLike"]["s3:prefix"])
 
 
-# --- state machine -----------------------------------------------------------------------------------------------
+# --- state machines ----------------------------------------------------------------------------------------------
 
 
-def test_given_the_state_machine_when_synthesized_then_it_is_standard_jsonpath_logged_and_traced(
-    created: Synthesized, pipeline: dict[str, Any]
+def test_given_the_stack_when_synthesized_then_it_has_the_workflow_and_the_monitor_it_starts(
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str, states: dict[str, Any]
 ) -> None:
-    created.template("Gt3dPipeline").has_resource_properties(
-        "AWS::StepFunctions::StateMachine",
-        {
-            "StateMachineType": "STANDARD",
-            "TracingConfiguration": {"Enabled": True},
-            "LoggingConfiguration": {
-                "Level": "ALL",
-                "IncludeExecutionData": True,
-                "Destinations": [
-                    {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}}
-                ],
-            },
-        },
-    )
-    definition = state_machine_definition(pipeline)
-    assert definition["QueryLanguage"] == "JSONPath"
-    assert definition["StartAt"] == "PlanLabelingJob"
-    assert definition["TimeoutSeconds"] >= 30 * 24 * 3600
+    assert set(resources_of_type(pipeline, "AWS::StepFunctions::StateMachine")) == {workflow_id, monitor_id}
+    assert states["RunLabelingJobMonitor"]["Parameters"]["StateMachineArn"] == f"<{monitor_id}>"
 
 
-def test_given_the_state_machine_when_synthesized_then_it_has_exactly_the_documented_states(
+@pytest.mark.parametrize("machine", ["workflow", "monitor"])
+def test_given_each_state_machine_when_synthesized_then_it_is_standard_jsonpath_logged_and_traced(
+    pipeline: dict[str, Any], definitions: dict[str, dict[str, Any]], workflow_id: str, monitor_id: str, machine: str
+) -> None:
+    logical_id = workflow_id if machine == "workflow" else monitor_id
+    props = pipeline["Resources"][logical_id]["Properties"]
+
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    logging = props["LoggingConfiguration"]
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
+    ((log_group_id, attribute),) = [
+        destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"] for destination in logging["Destinations"]
+    ]
+    assert attribute == "Arn"
+    log_group = pipeline["Resources"][log_group_id]["Properties"]
+    assert log_group["RetentionInDays"] == 90
+    assert log_group["LogGroupName"].startswith("/aws/vendedlogs/states/gt3d-pipeline-")
+    assert definitions[logical_id]["QueryLanguage"] == "JSONPath"
+
+
+def test_given_the_state_machines_when_synthesized_then_each_logs_to_its_own_group(
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str
+) -> None:
+    groups = {
+        pipeline["Resources"][lid]["Properties"]["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"][
+            "LogGroupArn"
+        ]["Fn::GetAtt"][0]
+        for lid in (workflow_id, monitor_id)
+    }
+    assert len(groups) == 2
+
+
+def test_given_the_timeouts_when_synthesized_then_the_workflow_outlives_a_job_and_a_monitor_outlives_its_budget(
+    definitions: dict[str, dict[str, Any]], workflow_id: str, monitor_id: str, monitor_states: dict[str, Any]
+) -> None:
+    workflow = definitions[workflow_id]
+    monitor = definitions[monitor_id]
+    budget = _poll_budget(monitor_states)
+
+    assert workflow["StartAt"] == "PlanLabelingJob"
+    assert workflow["TimeoutSeconds"] >= 31 * 24 * 3600  # Ground Truth ends a job after 30 days
+    assert budget * MAX_WAIT_SECONDS < monitor["TimeoutSeconds"] < workflow["TimeoutSeconds"]
+
+
+def test_given_the_workflow_when_synthesized_then_it_has_exactly_the_documented_states(
     states: dict[str, Any],
 ) -> None:
     assert {name: state["Type"] for name, state in states.items()} == STATES
+
+
+def test_given_the_monitor_when_synthesized_then_it_has_exactly_the_documented_states(
+    monitor_states: dict[str, Any],
+) -> None:
+    assert {name: state["Type"] for name, state in monitor_states.items()} == MONITOR_STATES
 
 
 def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewrite_create_wait_monitor(
@@ -362,23 +445,125 @@ def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewri
         "Type": "Pass",
         "Result": {"wait_seconds": 30},
         "ResultPath": "$.monitor",
-        "Next": "WaitForLabelingJob",
+        "Next": "RunLabelingJobMonitor",
     }
-    assert states["WaitForLabelingJob"] == {
-        "Type": "Wait",
-        "SecondsPath": "$.monitor.wait_seconds",
-        "Next": "MonitorLabelingJob",
+    assert states["RunLabelingJobMonitor"]["Next"] == "ReadMonitorResult"
+    assert states["ReadMonitorResult"] == {
+        "Type": "Pass",
+        "InputPath": "$.monitor.last",
+        "ResultPath": "$.monitor",
+        "Next": "IsLabelingJobDone?",
     }
-    assert states["MonitorLabelingJob"]["Next"] == "IsLabelingJobDone?"
     assert states["IsLabelingJobDone?"] == {
         "Type": "Choice",
         "Choices": [
-            {"Variable": "$.monitor.done", "BooleanEquals": False, "Next": "WaitForLabelingJob"},
+            {"Variable": "$.monitor.done", "BooleanEquals": False, "Next": "RunLabelingJobMonitor"},
             {"Variable": "$.monitor.succeeded", "BooleanEquals": True, "Next": "NotifySuccess"},
         ],
         "Default": "LabelingJobNotSucceeded",
     }
     assert states["NotifySuccess"]["Next"] == "Succeeded"
+
+
+def test_given_the_workflow_when_synthesized_then_it_runs_the_monitor_to_completion_and_keeps_its_last_result(
+    states: dict[str, Any], monitor_id: str
+) -> None:
+    run = states["RunLabelingJobMonitor"]
+
+    # .sync:2: wait for the monitor execution to end; its Output arrives as JSON, not as a string.
+    assert run["Resource"] == "arn:<AWS::Partition>:states:::states:startExecution.sync:2"
+    assert run["Parameters"] == {
+        "StateMachineArn": f"<{monitor_id}>",
+        "Input": {
+            "job_name.$": "$.job.job_name",
+            "monitor.$": "$.monitor",
+            "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",  # links it to this execution
+        },
+    }
+    assert run["ResultSelector"] == {"last.$": "$.Output"}
+    assert run["ResultPath"] == "$.monitor"  # ReadMonitorResult then moves $.monitor.last to $.monitor
+
+
+def test_given_the_monitor_run_fails_when_synthesized_then_service_errors_are_retried_and_failures_reported(
+    states: dict[str, Any],
+) -> None:
+    run = states["RunLabelingJobMonitor"]
+
+    (retrier,) = run["Retry"]
+    assert set(retrier["ErrorEquals"]) == {
+        "StepFunctions.ExecutionLimitExceededException",
+        "StepFunctions.AWSStepFunctionsException",
+        "StepFunctions.SdkClientException",
+    }
+    assert retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1
+    assert run["Catch"] == [
+        {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "LabelingJobMonitorFailed"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"},
+    ]
+    # A failed monitor execution is reported under one name; its DescribeExecution output (with the monitor's
+    # own Error and Cause) is the cause.
+    assert states["LabelingJobMonitorFailed"] == {
+        "Type": "Pass",
+        "Parameters": {"Error": "LabelingJobMonitorFailed", "Cause.$": "$.error.Cause"},
+        "ResultPath": "$.error",
+        "Next": "NotifyFailure",
+    }
+
+
+def test_given_the_monitor_when_synthesized_then_it_waits_polls_counts_and_returns_the_last_result(
+    pipeline: dict[str, Any], monitor_states: dict[str, Any]
+) -> None:
+    budget = _poll_budget(monitor_states)
+
+    assert monitor_states["StartPolling"] == {
+        "Type": "Pass",
+        "Parameters": {"job_name.$": "$.job_name", "monitor.$": "$.monitor", "polls": 0},
+        "Next": "WaitForLabelingJob",
+    }
+    assert monitor_states["WaitForLabelingJob"] == {
+        "Type": "Wait",
+        "SecondsPath": "$.monitor.wait_seconds",
+        "Next": "MonitorLabelingJob",
+    }
+    poll = monitor_states["MonitorLabelingJob"]
+    assert poll["Resource"] == f"<{_function_logical_id(pipeline, 'monitor_labeling_job.handler')}.Arn>"
+    assert poll["Parameters"] == {"job_name.$": "$.job_name"}
+    assert (poll["ResultPath"], poll["Next"]) == ("$.monitor", "CountPoll")
+    assert monitor_states["CountPoll"] == {
+        "Type": "Pass",
+        "Parameters": {"job_name.$": "$.job_name", "monitor.$": "$.monitor", "polls.$": "States.MathAdd($.polls, 1)"},
+        "Next": "KeepPolling?",
+    }
+    assert monitor_states["KeepPolling?"] == {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.monitor.done", "BooleanEquals": True, "Next": "LabelingJobFinished"},
+            {"Variable": "$.polls", "NumericGreaterThanEquals": budget, "Next": "PollBudgetUsed"},
+        ],
+        "Default": "WaitForLabelingJob",
+    }
+    # Either way the monitor's output is the last $.monitor, which the workflow's IsLabelingJobDone? reads.
+    for end in ("LabelingJobFinished", "PollBudgetUsed"):
+        assert monitor_states[end] == {"Type": "Succeed", "OutputPath": "$.monitor"}
+
+
+def test_given_the_monitor_when_synthesized_then_a_full_poll_budget_stays_well_below_the_history_limit(
+    monitor_states: dict[str, Any],
+) -> None:
+    budget = _poll_budget(monitor_states)
+    loop = _poll_loop(monitor_states)
+    outside = [name for name in monitor_states if name not in loop]
+
+    nominal = sum(EVENTS_PER_STATE[monitor_states[name]["Type"]] for name in loop)
+    retries = sum(retrier["MaxAttempts"] for name in loop for retrier in monitor_states[name].get("Retry", []))
+    worst = nominal + EVENTS_PER_RETRY * retries  # every retrier of every poll used up, every time
+    # StartPolling before the loop, one Succeed after it (or the failing poll's last events instead).
+    overhead = EXECUTION_EVENTS + max(EVENTS_PER_STATE[monitor_states[name]["Type"]] for name in outside) * 2
+
+    assert sorted(monitor_states[name]["Type"] for name in loop) == ["Choice", "Pass", "Task", "Wait"]
+    assert [name for name in loop if monitor_states[name]["Type"] == "Task"] == ["MonitorLabelingJob"]
+    assert budget * nominal + overhead <= HISTORY_EVENT_LIMIT // 4, (budget, nominal)
+    assert budget * worst + overhead < HISTORY_EVENT_LIMIT, (budget, worst)
 
 
 def test_given_the_success_notice_fails_when_synthesized_then_the_finished_job_still_succeeds(
@@ -424,19 +609,30 @@ def test_given_the_lambda_tasks_when_synthesized_then_payloads_and_result_paths_
     }
     assert states["CreateLabelingJob"]["InputPath"] == "$.plan"
     assert "Parameters" not in states["CreateLabelingJob"]
-    assert states["MonitorLabelingJob"]["Parameters"] == {"job_name.$": "$.job.job_name"}
+
+
+def _assert_retries_service_and_transient_errors_only(task: dict[str, Any]) -> None:
+    retried = {error for retrier in task["Retry"] for error in retrier["ErrorEquals"]}
+
+    assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", AwsTransientError.__name__} <= retried
+    assert not retried & set(user_error_names())  # a user's mistake is reported, never retried
+    assert all(retrier["BackoffRate"] > 1 and retrier["MaxAttempts"] > 1 for retrier in task["Retry"])
 
 
 @pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
 def test_given_each_lambda_task_when_synthesized_then_it_retries_service_and_transient_errors_and_catches_the_rest(
     states: dict[str, Any], name: str
 ) -> None:
-    retried = {error for retrier in states[name]["Retry"] for error in retrier["ErrorEquals"]}
-
-    assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", AwsTransientError.__name__} <= retried
-    assert not retried & set(user_error_names())  # a user's mistake is reported, never retried
-    assert all(retrier["BackoffRate"] > 1 and retrier["MaxAttempts"] > 1 for retrier in states[name]["Retry"])
+    _assert_retries_service_and_transient_errors_only(states[name])
     assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
+
+
+def test_given_the_monitors_lambda_task_when_synthesized_then_it_retries_the_same_and_lets_the_rest_fail_the_monitor(
+    monitor_states: dict[str, Any],
+) -> None:
+    # The monitor execution fails with the handler's own error and cause; the workflow catches and reports that.
+    _assert_retries_service_and_transient_errors_only(monitor_states["MonitorLabelingJob"])
+    assert "Catch" not in monitor_states["MonitorLabelingJob"]
 
 
 def test_given_the_failure_path_when_synthesized_then_it_notifies_and_fails_with_the_error_and_cause(
@@ -460,31 +656,105 @@ def test_given_the_failure_path_when_synthesized_then_it_notifies_and_fails_with
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
 
 
-def test_given_the_workflow_role_when_synthesized_then_it_invokes_exactly_the_five_functions_and_publishes_results(
-    pipeline: dict[str, Any],
-) -> None:
-    _, machine = only_resource(pipeline, "AWS::StepFunctions::StateMachine")
-    topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
-    granted = actions_and_resources(role_statements(pipeline, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]))
+LOGGING_AND_TRACING = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
 
-    invoked = {resource for action, resource in granted if action == "lambda:InvokeFunction"}
-    assert invoked == {f"<{_function_logical_id(pipeline, handler)}.Arn>" for handler in HANDLERS}
-    assert ("sns:Publish", f"<{topic_id}>") in granted
-    assert {resource for _, resource in granted} - invoked - {f"<{topic_id}>"} == {"*"}
-    assert {action for action, resource in granted if resource == "*"} <= {
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
+
+def _machine_permissions(pipeline: dict[str, Any], machine_id: str) -> set[tuple[str, str]]:
+    """Return what a state machine's role grants beyond logging and tracing (which need Resource "*")."""
+    machine = pipeline["Resources"][machine_id]
+    granted = actions_and_resources(role_statements(pipeline, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]))
+    wildcard = {(action, resource) for action, resource in granted if resource == "*"}
+    assert {action for action, _ in wildcard} == LOGGING_AND_TRACING
+    return granted - wildcard
+
+
+def test_given_the_workflow_role_when_synthesized_then_it_invokes_four_functions_publishes_and_runs_the_monitor(
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str
+) -> None:
+    topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
+
+    assert _machine_permissions(pipeline, workflow_id) == {
+        *{("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, handler)}.Arn>") for handler in HANDLERS[:4]},
+        ("sns:Publish", f"<{topic_id}>"),
+        # startExecution.sync:2, as documented for the Step Functions integration: start the monitor, watch and
+        # stop its executions, and the managed rule through which Step Functions learns that one ended.
+        ("states:StartExecution", f"<{monitor_id}>"),
+        ("states:DescribeExecution", f"arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{monitor_id}.Name>:*"),
+        ("states:StopExecution", f"arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{monitor_id}.Name>:*"),
+        *{
+            (
+                action,
+                "arn:aws:events:us-east-1:<AWS::AccountId>:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
+            )
+            for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+        },
     }
+
+
+def test_given_the_monitor_role_when_synthesized_then_it_only_invokes_the_monitor_function(
+    pipeline: dict[str, Any], monitor_id: str
+) -> None:
+    assert _machine_permissions(pipeline, monitor_id) == {
+        ("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, 'monitor_labeling_job.handler')}.Arn>")
+    }
+
+
+def test_given_the_monitor_executions_grant_when_synthesized_then_its_wildcard_is_acknowledged_on_that_policy(
+    created: Synthesized, pipeline: dict[str, Any], workflow_id: str, monitor_id: str
+) -> None:
+    role_id = pipeline["Resources"][workflow_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    (policy_id,) = [
+        lid
+        for lid, res in resources_of_type(pipeline, "AWS::IAM::Policy").items()
+        if {"Ref": role_id} in res["Properties"]["Roles"]
+    ]
+    finding = f"AwsSolutions-IAM5[Resource::arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{monitor_id}.Name>:*]"
+    key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    acknowledged = {
+        rule.removeprefix("Annotation::"): reason
+        for construct in created.stacks.pipeline.node.find_all()
+        if isinstance(construct, cdk.CfnResource) and created.stacks.pipeline.get_logical_id(construct) == policy_id
+        for entry in construct.node.metadata
+        if entry.type == key
+        for rule, reason in entry.data.items()
+    }
+
+    assert "executions of that one state machine" in acknowledged[finding]
+
+
+def _poll_budget(monitor_states: dict[str, Any]) -> int:
+    """Return the number of polls after which KeepPolling? ends the monitor (its NumericGreaterThanEquals)."""
+    (budget,) = [
+        choice["NumericGreaterThanEquals"]
+        for choice in monitor_states["KeepPolling?"]["Choices"]
+        if choice.get("Variable") == "$.polls"
+    ]
+    return int(budget)
+
+
+def _poll_loop(monitor_states: dict[str, Any]) -> list[str]:
+    """Return the states of one poll: from the loop's Choice round to it again (by Default and Next, as synthesized)."""
+    choice = "KeepPolling?"
+    loop = [choice]
+    name = monitor_states[choice]["Default"]
+    while name != choice:
+        assert name not in loop, f"{name} is on a second loop"
+        loop.append(name)
+        name = monitor_states[name]["Next"]
+    return loop
 
 
 # --- results topic and outputs -----------------------------------------------------------------------------------
@@ -519,10 +789,15 @@ def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_mac
     created: Synthesized, pipeline: dict[str, Any]
 ) -> None:
     template = created.template("Gt3dPipeline")
-    machine_id, _ = only_resource(pipeline, "AWS::StepFunctions::StateMachine")
     topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
     role_id, _ = _ground_truth_role(pipeline)
 
+    # The workflow, where executions start (the monitor is started by it and is not an output).
+    (machine_id,) = [
+        lid
+        for lid, definition in state_machine_definitions(pipeline).items()
+        if definition["StartAt"] == "PlanLabelingJob"
+    ]
     template.has_output("StateMachineArn", {"Value": {"Ref": machine_id}})
     template.has_output("GroundTruthRoleArn", {"Value": {"Fn::GetAtt": [role_id, "Arn"]}})
     template.has_output("ResultsTopicArn", {"Value": {"Ref": topic_id}})
