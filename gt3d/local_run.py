@@ -35,6 +35,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
+from moto.stepfunctions.responses import get_backend as sfn_backend
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
@@ -50,6 +51,8 @@ DEFAULT_TIMEOUT_SECONDS = 300.0
 
 _POLL_INTERVAL_SECONDS = 0.02
 _HISTORY_INTERVAL_SECONDS = 0.25
+_STOP_GRACE_SECONDS = 10.0
+"""How long a timed-out run waits for the executions it stopped to end."""
 _HISTORY_COST_FACTOR = 4
 """Reading histories may take at most a fifth of a watched run's time (a monitor execution grows to 5,500 events)."""
 
@@ -463,7 +466,7 @@ class LocalCloud:
             time_scale=self.time_scale,
             progress=self.progress,
         )
-        # Histories are costly to build (all events, every time) and hold the engine's threads back: when someone
+        # Reading a history copies all its events under the engine's lock, holding its threads back: when someone
         # watches, read them now and then, less often as they grow; otherwise once, at the end.
         watched = not (isinstance(self.progress, Progress) and self.progress.stream is None)
         next_report = 0.0
@@ -506,9 +509,16 @@ class LocalCloud:
         cause = f"The local run did not finish within {timeout_seconds:.0f} s."
         sfn.stop_execution(executionArn=execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
         reporter.report(sfn)  # learns of every execution started so far
+        stopped = []
         for child in reporter.descendants():
             if sfn.describe_execution(executionArn=child.execution_arn)["status"] == "RUNNING":
                 sfn.stop_execution(executionArn=child.execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
+                stopped.append(child.execution_arn)
+        # An execution ends once the state it is in returns (a Lambda invocation, a Wait): report it as it ended.
+        deadline = time.monotonic() + _STOP_GRACE_SECONDS
+        while stopped and time.monotonic() < deadline:
+            stopped = [arn for arn in stopped if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"]
+            time.sleep(_POLL_INTERVAL_SECONDS)
 
     def write_out(self, out_dir: Path, result: LocalRunResult) -> int:
         """Write the labeling bucket as ``out_dir/bucket/<key>`` and ``out_dir/execution.json``; return objects."""
@@ -560,17 +570,22 @@ def _environment(values: Mapping[str, str], stripped: tuple[str, ...]) -> Iterat
         yield
 
 
-def _history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    token = None
-    while True:
-        page = sfn.get_execution_history(
-            executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
-        )
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
+def _history(execution_arn: str) -> list[dict[str, Any]]:
+    """Return an execution's history events as GetExecutionHistory returns them, read from moto's backend.
+
+    The API round trip (moto's serializer, botocore's parser) takes seconds for a monitor execution's 5,500 events;
+    the backend holds the same events, with the event type as an enum and the timestamp as text.
+    """
+    _, _, _, region, account, _ = execution_arn.split(":", 5)
+    events = sfn_backend(account, region).get_execution_history(execution_arn)["events"]
+    return [
+        {
+            **event,
+            "type": str(getattr(event["type"], "value", event["type"])),
+            "timestamp": datetime.datetime.fromisoformat(str(event["timestamp"])),
+        }
+        for event in events
+    ]
 
 
 def _error_message(cause: str | None) -> str:
@@ -646,7 +661,7 @@ class _HistoryReporter:
 
     def report(self, sfn: Any) -> None:
         """Read the execution's history and report what is new, the running child execution's included."""
-        self.history = _history(sfn, self.execution_arn)
+        self.history = _history(self.execution_arn)
         for event in self.history[self._seen :]:
             if self._waiting_for is not None and event["type"] in _TASK_ENDED:
                 self._waiting_for.report(sfn)  # the child has ended: the rest of its history comes first

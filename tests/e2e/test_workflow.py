@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -362,3 +363,21 @@ def test_given_the_labeling_job_disappears_then_the_monitor_fails_and_the_workfl
     assert failed["status"] == "FAILED" and failed["states"][-1] == "MonitorLabelingJob"
     (notification,) = result.notifications
     assert json.loads(notification["message"]) == {"Error": result.error, "Cause": result.cause}
+
+
+def test_given_a_run_that_outlasts_its_timeout_then_the_workflow_and_its_monitor_execution_are_stopped(
+    synthesized_app: Path,
+) -> None:
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        cloud.emulator.in_progress_polls = 100 * MONITOR_POLL_BUDGET  # far more than the run has time for
+        result = cloud.run({"task_type": "3DPointCloudObjectDetection"}, timeout_seconds=3)
+        polls = cloud.emulator.calls.count("DescribeLabelingJob")
+        time.sleep(0.2)
+        polls_after_stop = cloud.emulator.calls.count("DescribeLabelingJob") - polls
+
+    assert result.status == "ABORTED"
+    assert result.exit_code == 1
+    (monitor,) = result.child_executions
+    assert monitor["status"] == "ABORTED"  # as the service stops a .sync child when its parent stops
+    assert polls > 1 and polls_after_stop == 0
