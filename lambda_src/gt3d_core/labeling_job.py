@@ -7,6 +7,7 @@ Ground Truth rule the pipeline enforces is unit-tested without AWS. Limits come 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -445,14 +446,16 @@ def parse_execution_start_time(value: object) -> datetime:
     )
 
 
-def derive_job_name(resource_prefix: str, task: TaskType, execution_start_time: datetime) -> str:
-    """Return ``<prefix>-<abbrev>-<YYYYMMDDHHMMSS>``, cleaned and shortened so it is always a valid job name.
+def derive_job_name(resource_prefix: str, task: TaskType, execution_start_time: datetime, execution_name: str) -> str:
+    """Return ``<prefix>-<abbrev>-<YYYYMMDDHHMMSS>-<4 hex>``, cleaned and shortened so it is always a valid job name.
 
-    The same execution always yields the same name, so a retried create finds its own job. Only the prefix is
-    shortened: the abbreviation and timestamp are what tell jobs apart.
+    The same execution always yields the same name, so a retried create finds its own job; the 4 hex digits come
+    from the execution's name, so two executions started in the same second get different names. Only the prefix
+    is shortened: the rest is what tells jobs apart.
     """
     start = execution_start_time.replace(tzinfo=UTC) if execution_start_time.tzinfo is None else execution_start_time
-    suffix = f"{task.abbreviation.lower()}-{start.astimezone(UTC):%Y%m%d%H%M%S}"
+    execution_digest = hashlib.sha256(execution_name.encode()).hexdigest()[:4]
+    suffix = f"{task.abbreviation.lower()}-{start.astimezone(UTC):%Y%m%d%H%M%S}-{execution_digest}"
     room = JOB_NAME_MAX_LENGTH - len(suffix) - 1
     prefix = re.sub(r"[^a-zA-Z0-9]+", "-", resource_prefix).strip("-")[:room].rstrip("-")
     return f"{prefix}-{suffix}" if prefix else suffix
@@ -479,7 +482,7 @@ def plan_labeling_job(
     if "job_name" in given:
         job_name = validate_job_name(given["job_name"])
     else:
-        job_name = derive_job_name(resource_prefix, task, execution_start_time)
+        job_name = derive_job_name(resource_prefix, task, execution_start_time, execution_name)
     label_attribute_name = task.label_attribute_name(job_name)
     problem = label_attribute_name_problem(task, label_attribute_name)
     if problem:

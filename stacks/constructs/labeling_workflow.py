@@ -123,8 +123,10 @@ class LabelingWorkflow(Construct):
             functions.copy,
             sfn.TaskInput.from_object(
                 {
-                    # The task type lets the copy refuse a manifest of the wrong shape before copying anything.
+                    # With these the copy refuses, before copying anything, a manifest of the wrong shape and an
+                    # adjustment whose label attribute is the one being audited.
                     "task_type": sfn.JsonPath.string_at("$.plan.task_type"),
+                    "label_attribute_name": sfn.JsonPath.string_at("$.plan.label_attribute_name"),
                     "source": sfn.JsonPath.object_at("$.plan.source"),
                     "target": sfn.JsonPath.object_at("$.plan.target"),
                     "manifest": sfn.JsonPath.string_at("$.plan.manifest"),

@@ -257,13 +257,13 @@ def test_given_human_task_overrides_when_creating_then_they_reach_the_request(ha
 def test_given_a_derived_job_name_when_creating_then_the_request_uses_it(harness: Harness) -> None:
     plan = harness.plan({"task_type": "3DPointCloudSemanticSegmentation"})
     expected = expected_request("3DPointCloudSemanticSegmentation", "us-east-1")
-    expected.update(LabelingJobName="gt3d-ss-20240517093005", LabelAttributeName="gt3d-ss-20240517093005-ref")
-    arn = labeling_job_arn("us-east-1", "gt3d-ss-20240517093005")
+    expected.update(LabelingJobName="gt3d-ss-20240517093005-4e65", LabelAttributeName="gt3d-ss-20240517093005-4e65-ref")
+    arn = labeling_job_arn("us-east-1", "gt3d-ss-20240517093005-4e65")
     harness.stubber.add_response("create_labeling_job", {"LabelingJobArn": arn}, expected)
 
     result = harness.invoke(plan)
 
-    assert result["output_manifest_uri"] == f"{OUTPUT}gt3d-ss-20240517093005/manifests/output/output.manifest"
+    assert result["output_manifest_uri"] == f"{OUTPUT}gt3d-ss-20240517093005-4e65/manifests/output/output.manifest"
 
 
 # --- Retries and name clashes ---------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ def test_given_the_state_machine_payload_when_planning_then_the_plan_is_returned
     assert plan == {
         "execution_name": "run-1",
         "task_type": "3DPointCloudObjectTracking",
-        "job_name": "gt3d-ot-20240517093005",
-        "label_attribute_name": "gt3d-ot-20240517093005-ref",
+        "job_name": "gt3d-ot-20240517093005-4e65",
+        "label_attribute_name": "gt3d-ot-20240517093005-4e65-ref",
         "source": {"bucket": "aws-ml-blog", "prefix": "artifacts/gt-point-cloud-demos/"},
         "target": {"bucket": "gt3d-labeling-bucket", "prefix": "gt3d-demo/input/"},
         "manifest": "manifests/OT-manifest-10-frame.json",
@@ -54,7 +54,7 @@ def test_given_a_retried_execution_when_planning_again_then_the_job_name_is_the_
     first = invoke({"task_type": "3DPointCloudSemanticSegmentation"})
     second = invoke({"task_type": "3DPointCloudSemanticSegmentation"})
 
-    assert first["job_name"] == second["job_name"] == "gt3d-ss-20240517093005"
+    assert first["job_name"] == second["job_name"] == "gt3d-ss-20240517093005-4e65"
 
 
 def test_given_a_long_resource_prefix_when_planning_then_the_derived_name_still_fits(
@@ -66,7 +66,7 @@ def test_given_a_long_resource_prefix_when_planning_then_the_derived_name_still_
 
     assert len(plan["job_name"]) == 63
     assert plan["job_name"].startswith("Gt3d-Pipeline-x")
-    assert plan["job_name"].endswith("-ot-adj-20240517093005")
+    assert plan["job_name"].endswith("-ot-adj-20240517093005-4e65")
 
 
 def test_given_a_user_error_when_planning_then_invalid_request_error_reaches_the_state_machine() -> None:

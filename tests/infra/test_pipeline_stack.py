@@ -597,6 +597,7 @@ def test_given_the_lambda_tasks_when_synthesized_then_payloads_and_result_paths_
     }
     assert states["CopyData"]["Parameters"] == {
         "task_type.$": "$.plan.task_type",
+        "label_attribute_name.$": "$.plan.label_attribute_name",
         "source.$": "$.plan.source",
         "target.$": "$.plan.target",
         "manifest.$": "$.plan.manifest",

@@ -73,8 +73,8 @@ def test_given_only_a_task_type_when_planning_then_the_plan_is_the_documented_ob
     assert result == {
         "execution_name": "run-1",
         "task_type": "3DPointCloudObjectTracking",
-        "job_name": "gt3d-ot-20240517093005",
-        "label_attribute_name": "gt3d-ot-20240517093005-ref",
+        "job_name": "gt3d-ot-20240517093005-4e65",
+        "label_attribute_name": "gt3d-ot-20240517093005-4e65-ref",
         "source": {"bucket": "aws-ml-blog", "prefix": "artifacts/gt-point-cloud-demos/"},
         "target": {"bucket": "labeling-bucket", "prefix": "exp/input/"},
         "manifest": "manifests/OT-manifest-10-frame.json",
@@ -98,36 +98,36 @@ def test_given_only_a_task_type_when_planning_then_the_plan_is_the_documented_ob
     [
         (
             "3DPointCloudObjectDetection",
-            "gt3d-od-20240517093005",
-            "gt3d-od-20240517093005",
+            "gt3d-od-20240517093005-4e65",
+            "gt3d-od-20240517093005-4e65",
             "manifests/SingleFrame-manifest.json",
             "label-category-config/label-category.json",
         ),
         (
             "3DPointCloudSemanticSegmentation",
-            "gt3d-ss-20240517093005",
-            "gt3d-ss-20240517093005-ref",
+            "gt3d-ss-20240517093005-4e65",
+            "gt3d-ss-20240517093005-4e65-ref",
             "manifests/SS-manifest.json",
             "label-category-config/label-category.json",
         ),
         (
             "Adjustment3DPointCloudObjectDetection",
-            "gt3d-od-adj-20240517093005",
-            "gt3d-od-adj-20240517093005",
+            "gt3d-od-adj-20240517093005-4e65",
+            "gt3d-od-adj-20240517093005-4e65",
             "manifests/OD-adjustment-manifest.json",
             "label-category-config/od-adjustment-label-categories-file.json",
         ),
         (
             "Adjustment3DPointCloudObjectTracking",
-            "gt3d-ot-adj-20240517093005",
-            "gt3d-ot-adj-20240517093005-ref",
+            "gt3d-ot-adj-20240517093005-4e65",
+            "gt3d-ot-adj-20240517093005-4e65-ref",
             "manifests/OT-adjustment-manifest.json",
             "label-category-config/ot-adjustment-label-categories-file.json",
         ),
         (
             "Adjustment3DPointCloudSemanticSegmentation",
-            "gt3d-ss-adj-20240517093005",
-            "gt3d-ss-adj-20240517093005-ref",
+            "gt3d-ss-adj-20240517093005-4e65",
+            "gt3d-ss-adj-20240517093005-4e65-ref",
             "manifests/SS-audit-manifest-5-17.json",
             "label-category-config/SS-audit-5-17-updated-manually-created-label-categories-file.json",
         ),
@@ -270,28 +270,38 @@ def test_given_an_ot_job_name_ending_in_metadata_when_planning_then_the_ref_suff
 
 # --- Planning: derived job name -----------------------------------------------------------------------------------
 def test_given_a_long_prefix_when_deriving_the_name_then_only_the_prefix_is_shortened() -> None:
-    name = derive_job_name("p" * 100, catalog.task_type("Adjustment3DPointCloudSemanticSegmentation"), START)
+    name = derive_job_name("p" * 100, catalog.task_type("Adjustment3DPointCloudSemanticSegmentation"), START, EXECUTION)
 
     assert len(name) == 63
-    assert name.endswith("-ss-adj-20240517093005")
+    assert name.endswith("-ss-adj-20240517093005-4e65")
     assert JOB_NAME_RE.fullmatch(name)
 
 
 def test_given_a_prefix_with_invalid_characters_when_deriving_the_name_then_they_become_single_hyphens() -> None:
-    name = derive_job_name("_Gt3d__Pipeline.dev_", catalog.task_type("3DPointCloudObjectDetection"), START)
+    name = derive_job_name("_Gt3d__Pipeline.dev_", catalog.task_type("3DPointCloudObjectDetection"), START, EXECUTION)
 
-    assert name == "Gt3d-Pipeline-dev-od-20240517093005"
+    assert name == "Gt3d-Pipeline-dev-od-20240517093005-4e65"
 
 
 @pytest.mark.parametrize("prefix", ["", "---", "___", "äöü"])
 def test_given_a_prefix_without_usable_characters_when_deriving_the_name_then_it_is_left_out(prefix: str) -> None:
-    assert derive_job_name(prefix, catalog.task_type("3DPointCloudObjectTracking"), START) == "ot-20240517093005"
+    assert derive_job_name(prefix, catalog.task_type("3DPointCloudObjectTracking"), START, EXECUTION) == (
+        "ot-20240517093005-4e65"
+    )
 
 
 def test_given_a_start_time_in_another_zone_when_deriving_the_name_then_the_stamp_is_utc() -> None:
     start = datetime(2024, 5, 17, 1, 0, 0, tzinfo=timezone(timedelta(hours=2)))
 
-    assert derive_job_name("gt3d", catalog.task_type("3DPointCloudObjectTracking"), start) == "gt3d-ot-20240516230000"
+    assert derive_job_name("gt3d", catalog.task_type("3DPointCloudObjectTracking"), start, EXECUTION) == (
+        "gt3d-ot-20240516230000-4e65"
+    )
+
+
+def test_given_two_executions_started_in_the_same_second_when_deriving_names_then_they_differ() -> None:
+    task = catalog.task_type("3DPointCloudObjectTracking")
+
+    assert derive_job_name("gt3d", task, START, "run-1") != derive_job_name("gt3d", task, START, "run-2")
 
 
 def test_given_the_same_execution_when_planning_twice_then_the_derived_name_is_the_same() -> None:
@@ -310,11 +320,11 @@ def test_given_any_prefix_and_start_when_deriving_the_name_then_it_is_a_valid_jo
 ) -> None:
     task = catalog.task_type(task_name)
 
-    name = derive_job_name(prefix, task, start)
+    name = derive_job_name(prefix, task, start, EXECUTION)
 
     assert len(name) <= 63
     assert JOB_NAME_RE.fullmatch(name)
-    assert name.endswith(f"{task.abbreviation.lower()}-{start:%Y%m%d%H%M%S}")
+    assert name.endswith(f"{task.abbreviation.lower()}-{start:%Y%m%d%H%M%S}-4e65")
     result = plan_labeling_job(
         {"task_type": task_name},
         locations=LOCATIONS,
@@ -475,7 +485,7 @@ def test_given_a_plan_when_round_tripped_through_its_dict_then_it_is_unchanged()
     [
         ({"job_name": "bad_name"}, "job_name"),
         ({"task_type": "Nope"}, None),
-        ({"label_attribute_name": "gt3d-ot-20240517093005"}, "label_attribute_name"),
+        ({"label_attribute_name": "gt3d-ot-20240517093005-4e65"}, "label_attribute_name"),
         ({"manifest_uri": "s3://elsewhere/manifest.json"}, "manifest_uri"),
         ({"label_category_config_uri": "s3://elsewhere/c.json"}, "label_category_config_uri"),
         ({"manifest": "../x.json"}, "manifest"),
