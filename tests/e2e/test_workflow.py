@@ -137,6 +137,43 @@ def test_given_a_finished_run_when_the_same_input_runs_again_then_it_succeeds_an
     assert second.output["copy"]["skipped"] == first.output["copy"]["copied"] + first.output["copy"]["skipped"]
 
 
+def test_given_a_finished_run_when_the_same_job_name_is_given_again_then_the_old_job_is_not_adopted(
+    synthesized_app: Path,
+) -> None:
+    execution_input = {"task_type": "3DPointCloudObjectDetection", "job_name": "weekly-od"}
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
+        cloud.upload(demo_data.DEFAULT_DIR)
+        first = cloud.run(execution_input)
+        second = cloud.run(execution_input)
+
+    assert first.status == "SUCCEEDED", f"{first.error}: {first.cause}"
+    assert second.status == "FAILED"
+    assert second.error == "JobNameTakenError"
+    assert "weekly-od" in (second.cause or "") and "job_name" in (second.cause or "")
+    assert "MonitorLabelingJob" not in str(second.states)
+
+
+def test_given_an_adjustment_named_like_the_audited_job_when_the_workflow_runs_then_nothing_is_copied_or_created(
+    synthesized_app: Path, tmp_path: Path
+) -> None:
+    audited = json.loads(
+        (demo_data.DEFAULT_DIR / "label-category-config" / "od-adjustment-label-categories-file.json").read_text()
+    )["auditLabelAttributeName"]
+
+    result = _run(
+        synthesized_app,
+        tmp_path,
+        task_type="Adjustment3DPointCloudObjectDetection",
+        execution_input={"job_name": audited},
+    )
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidRequestError"
+    assert "auditLabelAttributeName" in (result.cause or "")
+    assert result.labeling_job_request is None
+    assert not any("/input/" in key for key in _bucket_files(tmp_path)), "nothing may be copied"
+
+
 def test_given_a_referenced_object_missing_when_the_workflow_runs_then_it_fails_before_any_labeling_job(
     synthesized_app: Path, tmp_path: Path
 ) -> None:
