@@ -19,13 +19,13 @@ import boto3
 from botocore.config import Config
 from handler_support import logger
 
+from gt3d_core.workforce import PORTAL_URL_PLACEHOLDER
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_sagemaker import SageMakerClient
 
-PORTAL_URL_PLACEHOLDER = "{portal_url}"
-"""Replaced in the invite message by the portal URL; Cognito's own ``{username}`` and ``{####}`` stay as they are."""
 
 OAUTH_FLOWS = ("code", "implicit")
 OAUTH_SCOPES = ("email", "openid", "profile")

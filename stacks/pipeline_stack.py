@@ -13,13 +13,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from gt3d_core.catalog import MAX_SESSION_DURATION_SECONDS
+from gt3d_core.workforce import SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.config import Settings
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.labeling_workflow import LabelingWorkflow, WorkflowFunctions
 from stacks.constructs.lambda_function import PipelineFunction
 from stacks.constructs.s3_access import BucketPrefix, allow_read, allow_write
-
-SAGEMAKER = "sagemaker.amazonaws.com"
 
 
 class PipelineStack(Stack):
@@ -77,7 +76,7 @@ class PipelineStack(Stack):
         role = ExplicitRole(
             self,
             "GroundTruthExecutionRole",
-            assumed_by=iam.ServicePrincipal(SAGEMAKER).with_conditions(
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE_PRINCIPAL).with_conditions(
                 {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
             description="Assumed by SageMaker Ground Truth for 3D point cloud labeling jobs",
@@ -151,7 +150,7 @@ class PipelineStack(Stack):
         create.role.allow(
             actions=["iam:PassRole"],
             resources=[self.execution_role.role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER}},
+            conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE_PRINCIPAL}},
         )
 
         monitor = PipelineFunction(

@@ -18,12 +18,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from gt3d_core.workforce import PORTAL_URL_PLACEHOLDER, SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.lambda_function import LOG_RETENTION, PipelineFunction
 from stacks.constructs.nag import acknowledge
-
-SAGEMAKER = "sagemaker.amazonaws.com"
-PORTAL_URL_PLACEHOLDER = "{portal_url}"  # the same constant as lambda_src/workforce_portal.py (tested)
 
 # Cognito requires a callback URL on an OAuth client before the portal exists; the portal custom resource
 # replaces both URLs with the team's own as soon as the team has been created, before any worker is invited.
@@ -175,7 +173,7 @@ class PrivateWorkteam(Construct):
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(SAGEMAKER)],
+                principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE_PRINCIPAL)],
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=["*"],  # in a key policy, "*" is this key
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
@@ -186,7 +184,7 @@ class PrivateWorkteam(Construct):
         )
         topic.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(SAGEMAKER)],
+                principals=[iam.ServicePrincipal(SAGEMAKER_SERVICE_PRINCIPAL)],
                 actions=["sns:Publish"],
                 resources=[topic.topic_arn],
                 conditions={

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import workforce_portal
 from aws_cdk.assertions import Match
 from infra_app import (
     IMPORTED_CLIENT_ID,
@@ -19,8 +18,6 @@ from infra_helpers import (
     only_resource,
     resources_of_type,
 )
-
-from stacks.constructs import workteam
 
 PORTAL_HANDLER = "workforce_portal.handler"
 COGNITO_POOL_TYPES = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolDomain")
@@ -188,11 +185,7 @@ def test_given_create_mode_when_synthesized_then_the_portal_resource_owns_the_cl
     assert properties["UserPoolId"] == {"Ref": pool_id}
     assert properties["ClientId"] == {"Ref": client_id}
     assert properties["ReplaceUrls"] == "true"
-    assert workteam.PORTAL_URL_PLACEHOLDER == workforce_portal.PORTAL_URL_PLACEHOLDER
-    assert all(
-        part in properties["InviteMessage"]
-        for part in (workforce_portal.PORTAL_URL_PLACEHOLDER, "{username}", "{####}")
-    )
+    assert all(part in properties["InviteMessage"] for part in ("{portal_url}", "{username}", "{####}"))
     assert len(properties["PoolConfigDigest"]) == 64
     assert _portal_permissions(created) == {
         ("logs:CreateLogStream", f"<{_log_group_of(workforce)}.Arn>"),
