@@ -47,6 +47,13 @@ class WorkflowFunctions:
     monitor: lambda_.IFunction
 
 
+_PLAN_LOCATIONS = {
+    "source": sfn.JsonPath.object_at("$.plan.source"),
+    "target": sfn.JsonPath.object_at("$.plan.target"),
+}
+"""The copy and rewrite steps both work between the plan's source and target locations."""
+
+
 class LabelingWorkflow(Construct):
     """The labeling state machine (states and payload paths as in docs/architecture.md), its monitor and roles."""
 
@@ -127,8 +134,7 @@ class LabelingWorkflow(Construct):
                     # adjustment whose label attribute is the one being audited.
                     "task_type": sfn.JsonPath.string_at("$.plan.task_type"),
                     "label_attribute_name": sfn.JsonPath.string_at("$.plan.label_attribute_name"),
-                    "source": sfn.JsonPath.object_at("$.plan.source"),
-                    "target": sfn.JsonPath.object_at("$.plan.target"),
+                    **_PLAN_LOCATIONS,
                     "manifest": sfn.JsonPath.string_at("$.plan.manifest"),
                     "label_category_config": sfn.JsonPath.string_at("$.plan.label_category_config"),
                 }
@@ -142,8 +148,7 @@ class LabelingWorkflow(Construct):
             functions.rewrite,
             sfn.TaskInput.from_object(
                 {
-                    "source": sfn.JsonPath.object_at("$.plan.source"),
-                    "target": sfn.JsonPath.object_at("$.plan.target"),
+                    **_PLAN_LOCATIONS,
                     "keys": sfn.JsonPath.list_at("$.copy.json_keys"),
                 }
             ),
