@@ -50,6 +50,7 @@ def build(app: cdk.App) -> Gt3dStacks:
         "Gt3dPipeline",
         settings=settings,
         labeling_bucket=storage.labeling_bucket,
+        execution_role=storage.execution_role.role.role,
         workteam_arn=workforce.workteam_arn,
         env=env,
         stack_name=f"{settings.prefix}-pipeline",

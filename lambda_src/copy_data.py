@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from handler_support import aws_error_policy, is_not_found, logger, object_attributes
+from handler_support import aws_error_policy, is_access_denied, is_not_found, logger, object_attributes, sdk_config
 
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
@@ -57,10 +56,10 @@ DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
 )
 MAX_WORKERS: Final = 16
 MAX_LISTED_MISSING: Final = 20
-HEAD_BELOW: Final = 25
-"""Check fewer keys than this with one HeadObject each; more with a paginated listing of their common prefix."""
+LIST_EACH_BELOW: Final = 25
+"""Check fewer keys than this with one listing each; more with a paginated listing of their common prefix."""
 KEYS_PER_LIST_PAGE: Final = 10
-"""Listing budget: one page per this many wanted keys; past it, the keys not yet listed get a HeadObject each."""
+"""Listing budget: one page per this many wanted keys; past it, the keys not yet listed are listed one by one."""
 LIST_PAGE_SIZE: Final = 1000
 
 _PRECONDITION_FAILED: Final = frozenset({"412", "PreconditionFailed"})
@@ -158,7 +157,7 @@ def _error_code(error: ClientError) -> str:
 @functools.cache
 def _s3_client() -> S3Client:
     # Enough pooled connections for the worker threads and the transfer manager's part copies.
-    return boto3.client("s3", config=Config(max_pool_connections=MAX_WORKERS * 4, retries={"mode": "standard"}))
+    return boto3.client("s3", config=sdk_config(max_pool_connections=MAX_WORKERS * 4))
 
 
 @logger.inject_lambda_context
@@ -272,10 +271,13 @@ def _read_inputs(
 
 def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_SourceObject, str] | None:
     """Read one JSON input file; None when it does not exist."""
+    bucket, key = location.bucket, location.key(relative_key)
     try:
-        response = s3.get_object(Bucket=location.bucket, Key=location.key(relative_key))
+        response = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if is_not_found(error):
+        # Without an s3:ListBucket that covers a GetObject (one conditioned on s3:prefix does not), S3 answers a
+        # missing key with 403: the listing, which the prefix grant does cover, tells a missing file from a denial.
+        if is_not_found(error) or (is_access_denied(error) and _listed_stat(s3, bucket, key, denied=error) is None):
             return None
         raise
     text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read())
@@ -291,12 +293,28 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_S
 def _stat_keys(s3: S3Client, bucket: str, keys: Collection[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
     """Return ETag and size of each of ``keys`` that exists, with as few requests as the key set allows.
 
-    Few keys: one HeadObject each. Many: list their common prefix (S3 lists in key order, starting just before the
-    smallest wanted key) until past the largest, within a page budget; keys beyond the budget get a HeadObject.
+    Few keys: one listing of each key as a prefix. Many: list their common prefix (S3 lists in key order, starting
+    just before the smallest wanted key) until past the largest, within a page budget; keys beyond the budget are
+    listed one by one. Listings, not HeadObject: S3 answers a HeadObject of a missing key with 403 unless the caller
+    may list the bucket without a prefix condition, and our grants are prefix-scoped. Where listing is denied (a
+    source bucket's policy may allow only GetObject), each key gets a HeadObject instead.
     """
     wanted = sorted(set(keys))
-    if len(wanted) < HEAD_BELOW:
-        return _head_many(s3, bucket, wanted, pool)
+    try:
+        return _list_keys(s3, bucket, wanted, pool)
+    except ClientError as error:
+        if not is_access_denied(error):
+            raise
+    logger.warning(
+        "Listing is denied; checking each object with HeadObject (a missing object then reads as denied)",
+        extra={"bucket": bucket, "objects": len(wanted)},
+    )
+    return _head_many(s3, bucket, wanted, pool)
+
+
+def _list_keys(s3: S3Client, bucket: str, wanted: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
+    if len(wanted) < LIST_EACH_BELOW:
+        return _list_each(s3, bucket, wanted, pool)
     wanted_set = set(wanted)
     found: dict[str, _Stat] = {}
     listed_up_to = ""
@@ -323,8 +341,30 @@ def _stat_keys(s3: S3Client, bucket: str, keys: Collection[str], pool: ThreadPoo
     else:
         complete = True  # the listing ran out: every wanted key not seen does not exist
     if not complete:
-        found.update(_head_many(s3, bucket, [key for key in wanted if key > listed_up_to], pool))
+        found.update(_list_each(s3, bucket, [key for key in wanted if key > listed_up_to], pool))
     return found
+
+
+def _listed_stat(s3: S3Client, bucket: str, key: str, *, denied: ClientError | None = None) -> _Stat | None:
+    """Return the key's ETag and size from a listing of the key as a prefix (its first entry), or None if absent.
+
+    With ``denied`` (the error that made the caller ask), a denied listing re-raises that error instead.
+    """
+    try:
+        response = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except ClientError as error:
+        if denied is not None and is_access_denied(error):
+            raise denied from error
+        raise
+    entry = next(iter(response.get("Contents", [])), None)
+    if entry is None or entry["Key"] != key:
+        return None
+    return _Stat(_normalize_etag(entry["ETag"]), entry["Size"])
+
+
+def _list_each(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
+    stats = _run(pool, lambda key: _listed_stat(s3, bucket, key), keys)
+    return {key: stat for key, stat in zip(keys, stats, strict=True) if stat is not None}
 
 
 def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
@@ -332,7 +372,8 @@ def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecu
         try:
             response = s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if is_not_found(error):
+            # Without listing, S3 answers a missing key 403 too: either way the job could not read it.
+            if is_not_found(error) or is_access_denied(error):
                 return key, None
             raise
         return key, _Stat(_normalize_etag(response["ETag"]), response["ContentLength"])
@@ -401,6 +442,6 @@ def _missing_message(request: CopyRequest, missing: list[S3Uri]) -> str:
     more = f" and {len(missing) - len(shown)} more" if len(missing) > len(shown) else ""
     return (
         f"{len(missing)} object(s) that {request.manifest} and the files it references need do not exist under "
-        f"{request.source}: {', '.join(str(uri) for uri in shown)}{more}. Upload them or fix the references; "
-        "nothing was copied."
+        f"{request.source} (or, where listing the bucket is denied, cannot be read): "
+        f"{', '.join(str(uri) for uri in shown)}{more}. Upload them or fix the references; nothing was copied."
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import aws_error_policy, logger
+from handler_support import aws_error_policy, logger, sdk_config
 
 from gt3d_core.errors import ConfigurationError, InvalidRequestError, QuotaExceededError
 from gt3d_core.labeling_job import (
@@ -56,7 +56,7 @@ class CreateEnvironment:
 
 @functools.cache
 def _sagemaker_client(region: str) -> SageMakerClient:
-    return boto3.client("sagemaker", region_name=region)
+    return boto3.client("sagemaker", region_name=region, config=sdk_config())
 
 
 def create_labeling_job(client: SageMakerClient, plan: LabelingJobPlan, environment: CreateEnvironment) -> CreatedJob:

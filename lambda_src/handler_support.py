@@ -1,4 +1,4 @@
-"""What every handler shares: the structured logger and the policy for AWS errors."""
+"""What every handler shares: the structured logger, the SDK client settings and the policy for AWS errors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from gt3d_core.errors import AccessDeniedError, AwsTransientError, MissingObjectsError
+from gt3d_core.sdk_budget import SDK_CALL_BUDGET
 
 logger = Logger(service="gt3d-pipeline")
 
@@ -43,6 +45,20 @@ _TRANSIENT_ERROR_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
+
+
+def sdk_config(**settings: Any) -> Config:
+    """Return the botocore client settings of every handler: timeouts and retries that fit the function's timeout.
+
+    boto3's defaults (60 s connect and read timeouts, several attempts) could outlast a function's timeout; these
+    come from ``SDK_CALL_BUDGET``, which the stacks size the function timeouts with.
+    """
+    return Config(
+        connect_timeout=SDK_CALL_BUDGET.connect_timeout_seconds,
+        read_timeout=SDK_CALL_BUDGET.read_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": SDK_CALL_BUDGET.total_max_attempts},
+        **settings,
+    )
 
 
 @contextmanager
@@ -82,6 +98,11 @@ def aws_error_policy() -> Iterator[None]:
 def is_not_found(error: ClientError) -> bool:
     """True when an S3 Get/HeadObject failed because the object does not exist (HeadObject says only "404")."""
     return error.response.get("Error", {}).get("Code", "") in _NOT_FOUND_CODES
+
+
+def is_access_denied(error: ClientError) -> bool:
+    """True when a call was denied (HeadObject says only "403")."""
+    return error.response.get("Error", {}).get("Code", "") in _ACCESS_DENIED_CODES
 
 
 def object_attributes(response: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import aws_error_policy, logger
+from handler_support import aws_error_policy, logger, sdk_config
 
 from gt3d_core.errors import InvalidRequestError
 from gt3d_core.labeling_job import JobProgress, interpret_job_description, validate_job_name
@@ -34,7 +34,7 @@ class MonitorEvent:
 
 @functools.cache
 def _sagemaker_client() -> SageMakerClient:
-    return boto3.client("sagemaker")
+    return boto3.client("sagemaker", config=sdk_config())
 
 
 def _utc_now() -> datetime:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from handler_support import aws_error_policy, is_not_found, logger, object_attributes
+from handler_support import aws_error_policy, is_not_found, logger, object_attributes, sdk_config
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.manifest import S3Location, S3Uri, decode_json_bytes, rewrite_json_text
@@ -84,7 +84,7 @@ class RewriteSummary:
 
 @functools.cache
 def _s3_client() -> S3Client:
-    return boto3.client("s3")
+    return boto3.client("s3", config=sdk_config())
 
 
 @logger.inject_lambda_context

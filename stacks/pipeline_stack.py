@@ -1,10 +1,10 @@
-"""PipelineStack [stateless]: the Ground Truth execution role, one Lambda per step, the state machine, results topic."""
+"""PipelineStack [stateless]: one Lambda per step, the state machines and the results topic."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -12,12 +12,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from gt3d_core.catalog import MAX_SESSION_DURATION_SECONDS
+from gt3d_core.labeling_job import EXECUTION_TAG_KEY
 from gt3d_core.workforce import SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.config import Settings
-from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.labeling_workflow import LabelingWorkflow, WorkflowFunctions
-from stacks.constructs.lambda_function import PipelineFunction
+from stacks.constructs.lambda_function import PipelineFunction, timeout_for_sdk_calls
 from stacks.constructs.s3_access import BucketPrefix, allow_read, allow_write
 
 
@@ -31,19 +30,21 @@ class PipelineStack(Stack):
         *,
         settings: Settings,
         labeling_bucket: s3.IBucket,
+        execution_role: iam.IRole,
         workteam_arn: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # An explicit export gives the bucket name its final Fn::ImportValue form now, so IAM resources built
-        # from it (and the cdk-nag acknowledgments that name them) are exactly what synthesis emits.
-        bucket_name = Stack.of(labeling_bucket).export_value(labeling_bucket.bucket_name)
-        self.add_stack_dependency(Stack.of(labeling_bucket))
+        # Explicit exports give the bucket name and role ARN their final Fn::ImportValue form now, so IAM resources
+        # built from them (and the cdk-nag acknowledgments that name them) are exactly what synthesis emits.
+        storage = Stack.of(labeling_bucket)
+        bucket_name = storage.export_value(labeling_bucket.bucket_name)
+        self.execution_role_arn = storage.export_value(execution_role.role_arn)
+        self.add_stack_dependency(storage)
         source = BucketPrefix(settings.source.bucket, settings.source.prefix)
         self.input_location = BucketPrefix(bucket_name, settings.input_prefix)
         self.output_location = BucketPrefix(bucket_name, settings.output_prefix)
 
-        self.execution_role = self._ground_truth_role()
         self.functions = self._functions(settings, source, workteam_arn)
         self.results_topic = sns.Topic(
             self,
@@ -66,31 +67,20 @@ class PipelineStack(Stack):
         CfnOutput(
             self, "StateMachineArn", value=self.state_machine.state_machine_arn, description="Start executions here"
         )
-        CfnOutput(
-            self, "GroundTruthRoleArn", value=self.execution_role.role_arn, description="Labeling jobs' execution role"
-        )
         CfnOutput(self, "ResultsTopicArn", value=self.results_topic.topic_arn, description="Job outcome notifications")
 
-    def _ground_truth_role(self) -> ExplicitRole:
-        """The role Ground Truth assumes for the job: the input prefix, the output prefix, nothing else."""
-        role = ExplicitRole(
-            self,
-            "GroundTruthExecutionRole",
-            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE_PRINCIPAL).with_conditions(
-                {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
-            description="Assumed by SageMaker Ground Truth for 3D point cloud labeling jobs",
-            # Ground Truth needs the session to last as long as a task may (above 8 hours it requires >= 8 hours).
-            max_session_duration=Duration.seconds(MAX_SESSION_DURATION_SECONDS),
-        )
-        allow_read(role, self.input_location, list_keys=True)
-        # Ground Truth reads back what it writes under the output prefix (worker responses it consolidates).
-        allow_read(role, self.output_location, list_keys=False)
-        allow_write(role, self.output_location)
-        return role
-
     def _functions(self, settings: Settings, source: BucketPrefix, workteam_arn: str) -> dict[str, PipelineFunction]:
-        plan = PipelineFunction(
+        """One function per workflow step, each with a role that allows exactly that step's calls."""
+        return {
+            "plan": self._plan_function(settings, source),
+            "copy": self._copy_function(source),
+            "rewrite": self._rewrite_function(),
+            "create": self._create_function(workteam_arn),
+            "monitor": self._monitor_function(),
+        }
+
+    def _plan_function(self, settings: Settings, source: BucketPrefix) -> PipelineFunction:
+        return PipelineFunction(
             self,
             "PlanLabelingJob",
             handler="plan_labeling_job.handler",
@@ -102,6 +92,8 @@ class PipelineStack(Stack):
                 "RESOURCE_PREFIX": settings.prefix,
             },
         )
+
+    def _copy_function(self, source: BucketPrefix) -> PipelineFunction:
         copy = PipelineFunction(
             self,
             "CopyData",
@@ -110,11 +102,15 @@ class PipelineStack(Stack):
             timeout=Duration.minutes(15),
             memory_size=1024,
         )
+        # Existence checks list the key as a prefix (ListObjectsV2), which the prefix-scoped grant covers; a
+        # HeadObject of a missing key would be answered 403 without an unconditioned s3:ListBucket.
         allow_read(copy.role, source, list_keys=True)
-        # Reading the input prefix too lets a re-run find (HeadObject/ListObjectsV2) what it already copied.
+        # Reading the input prefix too lets a re-run find what it already copied.
         allow_read(copy.role, self.input_location, list_keys=True)
         allow_write(copy.role, self.input_location)
+        return copy
 
+    def _rewrite_function(self) -> PipelineFunction:
         rewrite = PipelineFunction(
             self,
             "RewriteManifests",
@@ -125,41 +121,56 @@ class PipelineStack(Stack):
         )
         allow_read(rewrite.role, self.input_location, list_keys=False)
         allow_write(rewrite.role, self.input_location)
+        return rewrite
 
-        labeling_jobs = self.format_arn(service="sagemaker", resource="labeling-job", resource_name="*")
-        job_reason = (
-            "Labeling job names are chosen per execution; access is limited to labeling jobs of this account "
-            "and region."
-        )
+    def _create_function(self, workteam_arn: str) -> PipelineFunction:
         create = PipelineFunction(
             self,
             "CreateLabelingJob",
             handler="create_labeling_job.handler",
             description="Creates the Ground Truth labeling job",
-            environment={"GROUND_TRUTH_ROLE_ARN": self.execution_role.role_arn, "WORKTEAM_ARN": workteam_arn},
+            environment={"GROUND_TRUTH_ROLE_ARN": self.execution_role_arn, "WORKTEAM_ARN": workteam_arn},
+            # CreateLabelingJob, then DescribeLabelingJob when the name is taken (a retry meeting its own job).
+            timeout=timeout_for_sdk_calls(2),
         )
-        create.role.allow(
-            actions=["sagemaker:CreateLabelingJob"],
-            resources=[labeling_jobs],
+        self._allow_labeling_jobs(
+            create,
+            "sagemaker:CreateLabelingJob",
             conditions={"ArnEquals": {"sagemaker:WorkteamArn": workteam_arn}},
-            wildcard_reason=job_reason,
         )
-        create.role.allow(
-            actions=["sagemaker:DescribeLabelingJob"], resources=[labeling_jobs], wildcard_reason=job_reason
+        # The request carries Tags, so SageMaker also authorizes sagemaker:AddTags (a dependent action of
+        # CreateLabelingJob in the Service Authorization Reference), here only for the execution tag.
+        self._allow_labeling_jobs(
+            create,
+            "sagemaker:AddTags",
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [EXECUTION_TAG_KEY]}},
         )
+        self._allow_labeling_jobs(create, "sagemaker:DescribeLabelingJob")
         create.role.allow(
             actions=["iam:PassRole"],
-            resources=[self.execution_role.role_arn],
+            resources=[self.execution_role_arn],
             conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE_PRINCIPAL}},
         )
+        return create
 
+    def _monitor_function(self) -> PipelineFunction:
         monitor = PipelineFunction(
             self,
             "MonitorLabelingJob",
             handler="monitor_labeling_job.handler",
             description="Reports the labeling job's status and when to look again",
+            timeout=timeout_for_sdk_calls(1),
         )
-        monitor.role.allow(
-            actions=["sagemaker:DescribeLabelingJob"], resources=[labeling_jobs], wildcard_reason=job_reason
+        self._allow_labeling_jobs(monitor, "sagemaker:DescribeLabelingJob")
+        return monitor
+
+    def _allow_labeling_jobs(
+        self, function: PipelineFunction, action: str, *, conditions: dict[str, Any] | None = None
+    ) -> None:
+        function.role.allow(
+            actions=[action],
+            resources=[self.format_arn(service="sagemaker", resource="labeling-job", resource_name="*")],
+            conditions=conditions,
+            wildcard_reason="Labeling job names are chosen per execution; access is limited to labeling jobs of this "
+            "account and region.",
         )
-        return {"plan": plan, "copy": copy, "rewrite": rewrite, "create": create, "monitor": monitor}

@@ -1,4 +1,4 @@
-"""StorageStack [stateful]: the labeling bucket Ground Truth reads and writes, and its access-log bucket."""
+"""StorageStack [stateful]: the labeling bucket, its access-log bucket, and the role labeling jobs run as."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.config import Settings
+from stacks.constructs.ground_truth_role import GroundTruthExecutionRole
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.s3_access import BucketPrefix
 
@@ -43,7 +44,8 @@ def _hardened_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bu
 
 
 class StorageStack(Stack):
-    """The labeling bucket (3D CORS, hardened, access-logged, retained) and the bucket its access logs go to."""
+    """The labeling bucket (3D CORS, hardened, access-logged, retained), its access-log bucket, and the Ground Truth
+    execution role (retained: a labeling job uses it for as long as the job runs, across pipeline redeployments)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -75,16 +77,24 @@ class StorageStack(Stack):
             ],
         )
         bucket_name = self.labeling_bucket.bucket_name
+        input_location = BucketPrefix(bucket_name, settings.input_prefix)
+        output_location = BucketPrefix(bucket_name, settings.output_prefix)
+        self.execution_role = GroundTruthExecutionRole(
+            self, "GroundTruthExecutionRole", input_location=input_location, output_location=output_location
+        )
         CfnOutput(self, "LabelingBucketName", value=bucket_name, description="The labeling bucket")
         CfnOutput(
             self,
             "InputUri",
-            value=BucketPrefix(bucket_name, settings.input_prefix).uri,
+            value=input_location.uri,
             description="Where the demo data is copied and Ground Truth reads its input",
         )
         CfnOutput(
             self,
             "OutputUri",
-            value=BucketPrefix(bucket_name, settings.output_prefix).uri,
+            value=output_location.uri,
             description="Where Ground Truth writes the labeling job output",
+        )
+        CfnOutput(
+            self, "GroundTruthRoleArn", value=self.execution_role.role_arn, description="Labeling jobs' execution role"
         )

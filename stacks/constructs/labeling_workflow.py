@@ -102,6 +102,26 @@ class LabelingWorkflow(Construct):
         return role
 
     def _definition(self, functions: WorkflowFunctions) -> sfn.IChainable:
+        notify_failure = self._failure_path()
+        run_monitor = self._monitor_step(notify_failure)
+        # JSONPath cannot put the child's output at $.monitor directly: the task leaves it at $.monitor.last.
+        read_result = sfn.Pass(self, "ReadMonitorResult", input_path="$.monitor.last", result_path="$.monitor")
+        initial_wait = sfn.Pass(
+            self,
+            "InitialWait",
+            result=sfn.Result.from_object({"wait_seconds": INITIAL_WAIT_SECONDS}),
+            result_path="$.monitor",
+        )
+        return (
+            self._preparation_steps(functions, notify_failure)
+            .next(initial_wait)
+            .next(run_monitor)
+            .next(read_result)
+            .next(self._outcome_choice(run_monitor, notify_failure))
+        )
+
+    def _failure_path(self) -> sfn.TaskStateBase:
+        """NotifyFailure -> Failed, the end of every failure (the error is at ``$.error``)."""
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         notify_failure = self._notify(
             "NotifyFailure", subject="Ground Truth 3D labeling workflow failed", message_path="$.error"
@@ -109,7 +129,10 @@ class LabelingWorkflow(Construct):
         # If even the notification fails, still end in Failed with the original error.
         notify_failure.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.notify_error")
         notify_failure.next(failed)
+        return notify_failure
 
+    def _preparation_steps(self, functions: WorkflowFunctions, on_error: sfn.IChainable) -> sfn.Chain:
+        """PlanLabelingJob -> CopyData -> RewriteManifests -> CreateLabelingJob."""
         plan = invoke_lambda(
             self,
             "PlanLabelingJob",
@@ -122,7 +145,7 @@ class LabelingWorkflow(Construct):
                 }
             ),
             result_path="$.plan",
-            on_error=notify_failure,
+            on_error=on_error,
         )
         copy = invoke_lambda(
             self,
@@ -140,20 +163,15 @@ class LabelingWorkflow(Construct):
                 }
             ),
             result_path="$.copy",
-            on_error=notify_failure,
+            on_error=on_error,
         )
         rewrite = invoke_lambda(
             self,
             "RewriteManifests",
             functions.rewrite,
-            sfn.TaskInput.from_object(
-                {
-                    **_PLAN_LOCATIONS,
-                    "keys": sfn.JsonPath.list_at("$.copy.json_keys"),
-                }
-            ),
+            sfn.TaskInput.from_object({**_PLAN_LOCATIONS, "keys": sfn.JsonPath.list_at("$.copy.json_keys")}),
             result_path="$.rewrite",
-            on_error=notify_failure,
+            on_error=on_error,
         )
         create = invoke_lambda(
             self,
@@ -162,15 +180,12 @@ class LabelingWorkflow(Construct):
             None,  # the payload is the plan object itself
             input_path="$.plan",
             result_path="$.job",
-            on_error=notify_failure,
+            on_error=on_error,
         )
-        initial_wait = sfn.Pass(
-            self,
-            "InitialWait",
-            result=sfn.Result.from_object({"wait_seconds": INITIAL_WAIT_SECONDS}),
-            result_path="$.monitor",
-        )
-        # Each monitor execution polls at most MONITOR_POLL_BUDGET times and returns the last $.monitor.
+        return plan.next(copy).next(rewrite).next(create)
+
+    def _monitor_step(self, on_error: sfn.IChainable) -> tasks.StepFunctionsStartExecution:
+        """RunLabelingJobMonitor: one monitor execution (at most MONITOR_POLL_BUDGET polls), its last ``$.monitor``."""
         run_monitor = tasks.StepFunctionsStartExecution(
             self,
             "RunLabelingJobMonitor",
@@ -197,12 +212,13 @@ class LabelingWorkflow(Construct):
             parameters={"Error": "LabelingJobMonitorFailed", "Cause": sfn.JsonPath.string_at("$.error.Cause")},
             result_path="$.error",
         )
-        monitor_failed.next(notify_failure)
+        monitor_failed.next(on_error)
         run_monitor.add_catch(monitor_failed, errors=[sfn.Errors.TASKS_FAILED], result_path="$.error")
-        run_monitor.add_catch(notify_failure, errors=[sfn.Errors.ALL], result_path="$.error")
-        # JSONPath cannot put the child's output at $.monitor directly: the task leaves it at $.monitor.last.
-        read_result = sfn.Pass(self, "ReadMonitorResult", input_path="$.monitor.last", result_path="$.monitor")
+        run_monitor.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
+        return run_monitor
 
+    def _outcome_choice(self, run_monitor: sfn.IChainable, on_error: sfn.IChainable) -> sfn.Choice:
+        """IsLabelingJobDone?: another monitor execution, NotifySuccess -> Succeeded, or LabelingJobNotSucceeded."""
         succeeded = sfn.Succeed(self, "Succeeded")
         notify_success = self._notify(
             "NotifySuccess", subject="Ground Truth 3D labeling job completed", message_path="$.monitor"
@@ -210,7 +226,6 @@ class LabelingWorkflow(Construct):
         # The labeling job has finished well: a notice that cannot be sent must not turn that into a failure.
         notify_success.add_catch(succeeded, errors=[sfn.Errors.ALL], result_path="$.notify_error")
         notify_success.next(succeeded)
-
         not_succeeded = sfn.Pass(
             self,
             "LabelingJobNotSucceeded",
@@ -220,22 +235,12 @@ class LabelingWorkflow(Construct):
             },
             result_path="$.error",
         )
-        not_succeeded.next(notify_failure)
-
-        is_done = (
+        not_succeeded.next(on_error)
+        return (
             sfn.Choice(self, "IsLabelingJobDone?")
             .when(sfn.Condition.boolean_equals("$.monitor.done", False), run_monitor)
             .when(sfn.Condition.boolean_equals("$.monitor.succeeded", True), notify_success)
             .otherwise(not_succeeded)
-        )
-        return (
-            plan.next(copy)
-            .next(rewrite)
-            .next(create)
-            .next(initial_wait)
-            .next(run_monitor)
-            .next(read_result)
-            .next(is_done)
         )
 
     def _notify(self, state_name: str, *, subject: str, message_path: str) -> tasks.SnsPublish:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from gt3d_core.sdk_budget import SDK_CALL_BUDGET
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.nag import acknowledge
 
@@ -19,6 +21,8 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.X86_64
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 DEFAULT_TIMEOUT = Duration.seconds(30)
+STARTUP_ALLOWANCE_SECONDS = 20
+"""A cold start (imports, Powertools) and the handler's own work around its SDK calls."""
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-x86_64"
@@ -34,6 +38,11 @@ def powertools_layer_arn(stack: Stack) -> str:
         f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
         f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
     )
+
+
+def timeout_for_sdk_calls(calls: int) -> Duration:
+    """Return a timeout that outlasts ``calls`` sequential SDK calls at their slowest (every retry timing out)."""
+    return Duration.seconds(math.ceil(calls * SDK_CALL_BUDGET.worst_case_seconds()) + STARTUP_ALLOWANCE_SECONDS)
 
 
 class PipelineFunction(Construct):

@@ -22,6 +22,11 @@ LAMBDA_SERVICE_ERRORS = (
 )
 """Errors of the Lambda service itself (not of our code): always worth another attempt."""
 
+LAMBDA_TIMEOUT_ERRORS = ("Sandbox.Timedout", "States.Timeout")
+"""The function ran out of time. Every handler is idempotent (the plan is pure, the copy skips what is already there,
+the rewrite only moves URIs that still point at the source, the create adopts the job its own earlier attempt
+created), so another attempt is safe, and it resumes where the last one stopped."""
+
 TRANSIENT_ERRORS = (AwsTransientError.__name__,)
 """Raised by the handlers for throttling and AWS service faults; user-fixable errors are never retried."""
 
@@ -104,7 +109,7 @@ def invoke_lambda(
     result_path: str,
     on_error: sfn.IChainable | None,
 ) -> tasks.LambdaInvoke:
-    """Return a Lambda task that retries service and transient errors; the rest go to ``on_error`` (if given)."""
+    """Return a Lambda task that retries service, timeout and transient errors; the rest go to ``on_error``."""
     task = tasks.LambdaInvoke(
         scope,
         state_name,
@@ -115,7 +120,8 @@ def invoke_lambda(
         retry_on_service_exceptions=False,  # replaced by the explicit retriers below
         result_path=result_path,
     )
-    task.add_retry(errors=list(LAMBDA_SERVICE_ERRORS), interval=Duration.seconds(2), max_attempts=6, backoff_rate=2)
+    task.add_retry(errors=list(LAMBDA_SERVICE_ERRORS), interval=Duration.seconds(2), max_attempts=5, backoff_rate=2)
+    task.add_retry(errors=list(LAMBDA_TIMEOUT_ERRORS), interval=Duration.seconds(5), max_attempts=2, backoff_rate=2)
     task.add_retry(errors=list(TRANSIENT_ERRORS), interval=Duration.seconds(5), max_attempts=5, backoff_rate=2)
     if on_error is not None:
         task.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")

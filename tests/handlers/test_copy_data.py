@@ -10,6 +10,7 @@ import copy_data
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 from fixtures import (
     DEMO_BUCKET,
@@ -22,6 +23,8 @@ from fixtures import (
     demo_json_files,
     upload_demo,
 )
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.s3.models import s3_backends
 
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, ManifestFormatError, MissingObjectsError
 
@@ -500,3 +503,93 @@ def test_given_the_source_changes_between_check_and_copy_when_copying_then_aws_t
 
     with pytest.raises(AwsTransientError, match=rf"{FRAME_KEY} changed while it was being copied"):
         copy_data.copy_data(demo, request)
+
+
+# S3's rule for a missing key (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions"):
+# without s3:ListBucket on the bucket (a grant conditioned on s3:prefix does not apply to a HEAD/GET, which carries
+# no prefix), a HEAD or GET of a missing key is answered 403, not 404. The copy role has only prefix-scoped grants.
+def _forbidden(operation: str) -> tuple[AWSResponse, dict[str, Any]]:
+    code = "403" if operation == "HeadObject" else "AccessDenied"
+    return AWSResponse("", 403, HTTPHeaders(), None), {
+        "Error": {"Code": code, "Message": "Forbidden" if code == "403" else "Access Denied"},
+        "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}},
+    }
+
+
+def _object_exists(bucket: str, key: str) -> bool:
+    return key in s3_backends[DEFAULT_ACCOUNT_ID]["global"].get_bucket(bucket).keys
+
+
+@pytest.fixture
+def prefix_scoped_s3(s3: S3Client) -> Callable[..., list[str]]:
+    """Make the moto client answer as S3 answers a role with prefix-scoped grants; return the calls it saw.
+
+    ``deny_listing`` names buckets whose policy denies listing (a source bucket that only allows GetObject).
+    """
+
+    def install(*, deny_listing: frozenset[str] = frozenset()) -> list[str]:
+        calls: list[str] = []
+
+        def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["caller_params"] = dict(params)
+
+        def answer(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            params = context["caller_params"]
+            bucket = params.get("Bucket", "")
+            calls.append(f"{model.name} {bucket}")
+            if model.name in ("HeadObject", "GetObject") and not _object_exists(bucket, params["Key"]):
+                return _forbidden(model.name)
+            if model.name == "ListObjectsV2" and bucket in deny_listing:
+                return _forbidden(model.name)
+            return None
+
+        s3.meta.events.register("before-parameter-build.s3", keep)
+        s3.meta.events.register("before-call.s3", answer)
+        return calls
+
+    return install
+
+
+def test_given_prefix_scoped_grants_when_copied_to_an_empty_target_then_everything_lands_without_a_denial(
+    demo: S3Client, prefix_scoped_s3: Callable[..., list[str]], lambda_context: LambdaContext
+) -> None:
+    prefix_scoped_s3()
+
+    result = copy_data.handler(make_event(), lambda_context)
+
+    assert {key.removeprefix(TARGET_PREFIX) for key in target_keys(demo)} == expected_relative_keys(
+        "3DPointCloudObjectTracking"
+    )
+    assert result["skipped"] == 0
+
+
+def test_given_prefix_scoped_grants_and_a_missing_manifest_when_copied_then_the_error_says_it_does_not_exist(
+    s3: S3Client, prefix_scoped_s3: Callable[..., list[str]], lambda_context: LambdaContext
+) -> None:
+    upload_demo(s3, DEMO_BUCKET, skip=frozenset({DEMO_INPUTS["3DPointCloudObjectTracking"][0]}))
+    prefix_scoped_s3()
+
+    with pytest.raises(MissingObjectsError, match="does not exist"):
+        copy_data.handler(make_event(), lambda_context)
+
+
+def test_given_listing_the_source_is_denied_when_copied_then_each_object_is_checked_and_copied(
+    demo: S3Client, prefix_scoped_s3: Callable[..., list[str]], lambda_context: LambdaContext
+) -> None:
+    calls = prefix_scoped_s3(deny_listing=frozenset({DEMO_BUCKET}))
+
+    result = copy_data.handler(make_event(), lambda_context)
+
+    assert result["copied"] == len(expected_relative_keys("3DPointCloudObjectTracking"))
+    assert f"HeadObject {DEMO_BUCKET}" in calls
+
+
+def test_given_listing_the_source_is_denied_and_an_image_missing_when_copied_then_it_is_reported_and_nothing_copied(
+    s3: S3Client, prefix_scoped_s3: Callable[..., list[str]], lambda_context: LambdaContext
+) -> None:
+    upload_demo(s3, DEMO_BUCKET, skip=frozenset({IMAGE_KEYS[3]}))
+    prefix_scoped_s3(deny_listing=frozenset({DEMO_BUCKET}))
+
+    with pytest.raises(MissingObjectsError, match=r"cannot be read\).*frame_3_camera_0\.jpg"):
+        copy_data.handler(make_event(), lambda_context)
+    assert target_keys(s3) == set()

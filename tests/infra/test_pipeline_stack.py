@@ -1,4 +1,4 @@
-"""PipelineStack: the Ground Truth role, one least-privilege function per step, the state machine, the results topic."""
+"""PipelineStack: one least-privilege function per step, the state machines, the results topic."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match
+from handler_support import sdk_config
 from infra_app import NOTIFICATION_EMAIL, Synthesized
 from infra_helpers import (
     actions_and_resources,
@@ -23,9 +24,9 @@ from infra_helpers import (
     state_machine_definitions,
 )
 
-from gt3d_core.catalog import MAX_SESSION_DURATION_SECONDS
 from gt3d_core.errors import AwsTransientError, user_error_names
-from gt3d_core.labeling_job import MAX_WAIT_SECONDS
+from gt3d_core.labeling_job import EXECUTION_TAG_KEY, MAX_WAIT_SECONDS
+from gt3d_core.sdk_budget import SDK_CALL_BUDGET
 from stacks.constructs.lambda_function import POWERTOOLS_LAYER_VERSION
 
 SOURCE_OBJECTS = "arn:<AWS::Partition>:s3:::aws-ml-blog/artifacts/gt-point-cloud-demos/*"
@@ -128,6 +129,24 @@ def labeling(created: Synthesized) -> Locations:
 
 
 @pytest.fixture(scope="module")
+def ground_truth_role_arn(created: Synthesized) -> str:
+    """The Ground Truth execution role's ARN as the pipeline sees it: an import of the storage stack's export."""
+    storage = created.templates["Gt3dStorage"]
+    (role_id,) = [
+        lid
+        for lid, res in resources_of_type(storage, "AWS::IAM::Role").items()
+        if res["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "sagemaker.amazonaws.com"}
+    ]
+    (export,) = [
+        output["Export"]["Name"]
+        for output in storage["Outputs"].values()
+        if "Export" in output and output["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    ]
+    return f"import({export})"
+
+
+@pytest.fixture(scope="module")
 def workflow_id(pipeline: dict[str, Any]) -> str:
     """The labeling workflow: the state machine the stack's StateMachineArn output names (executions start there)."""
     return str(pipeline["Outputs"]["StateMachineArn"]["Value"]["Ref"])
@@ -155,16 +174,6 @@ def monitor_states(definitions: dict[str, dict[str, Any]], monitor_id: str) -> d
     return dict(definitions[monitor_id]["States"])
 
 
-def _ground_truth_role(pipeline: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    (item,) = [
-        (lid, res)
-        for lid, res in resources_of_type(pipeline, "AWS::IAM::Role").items()
-        if res["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "sagemaker.amazonaws.com"}
-    ]
-    return item
-
-
 def _function_logical_id(pipeline: dict[str, Any], handler: str) -> str:
     (logical_id,) = [
         lid
@@ -172,43 +181,6 @@ def _function_logical_id(pipeline: dict[str, Any], handler: str) -> str:
         if res["Properties"]["Handler"] == handler
     ]
     return logical_id
-
-
-# --- Ground Truth execution role ---------------------------------------------------------------------------------
-
-
-def test_given_the_ground_truth_role_when_synthesized_then_only_sagemaker_of_this_account_assumes_it_for_12_hours(
-    pipeline: dict[str, Any],
-) -> None:
-    _, role = _ground_truth_role(pipeline)
-
-    assert role["Properties"]["MaxSessionDuration"] == MAX_SESSION_DURATION_SECONDS == 43200
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
-        {
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-        }
-    ]
-    assert "ManagedPolicyArns" not in role["Properties"]
-
-
-def test_given_the_ground_truth_role_when_synthesized_then_it_reads_the_input_prefix_and_writes_the_output_prefix_only(
-    pipeline: dict[str, Any], labeling: Locations
-) -> None:
-    role_id, _ = _ground_truth_role(pipeline)
-    statements = role_statements(pipeline, role_id)
-
-    assert actions_and_resources(statements) == {
-        ("s3:GetObject", labeling.input_objects),
-        ("s3:ListBucket", labeling.bucket_arn),
-        ("s3:GetObject", labeling.output_objects),
-        ("s3:PutObject", labeling.output_objects),
-        ("s3:AbortMultipartUpload", labeling.output_objects),
-    }
-    (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["gt3d-demo/input/*"]}}
 
 
 # --- functions ---------------------------------------------------------------------------------------------------
@@ -234,13 +206,12 @@ def test_given_each_step_function_when_synthesized_then_it_uses_the_project_runt
 
 
 def test_given_the_functions_when_synthesized_then_each_has_exactly_the_environment_the_contract_names(
-    pipeline: dict[str, Any], labeling: Locations
+    pipeline: dict[str, Any], labeling: Locations, ground_truth_role_arn: str
 ) -> None:
     def environment(handler: str) -> dict[str, str]:
         variables = function_by_handler(pipeline, handler)["Properties"].get("Environment", {}).get("Variables", {})
         return {key: flatten(value) for key, value in variables.items()}
 
-    role_id, _ = _ground_truth_role(pipeline)
     assert environment("plan_labeling_job.handler") == {
         "SOURCE_URI": "s3://aws-ml-blog/artifacts/gt-point-cloud-demos/",
         "INPUT_URI": f"s3://{labeling.bucket}/gt3d-demo/input/",
@@ -249,7 +220,7 @@ def test_given_the_functions_when_synthesized_then_each_has_exactly_the_environm
     }
     create = environment("create_labeling_job.handler")
     assert set(create) == {"GROUND_TRUTH_ROLE_ARN", "WORKTEAM_ARN"}
-    assert create["GROUND_TRUTH_ROLE_ARN"] == f"<{role_id}.Arn>"
+    assert create["GROUND_TRUTH_ROLE_ARN"] == ground_truth_role_arn
     assert create["WORKTEAM_ARN"].startswith("import(gt3d-workforce:")
     for handler in ("copy_data.handler", "rewrite_manifests.handler", "monitor_labeling_job.handler"):
         assert environment(handler) == {}
@@ -304,21 +275,37 @@ def test_given_the_rewrite_function_when_synthesized_then_it_reads_and_writes_on
     }
 
 
-def test_given_the_create_function_when_synthesized_then_it_creates_jobs_for_the_team_and_passes_only_the_gt_role(
-    pipeline: dict[str, Any],
+def test_given_the_create_function_when_synthesized_then_it_creates_tagged_team_jobs_and_passes_only_the_gt_role(
+    pipeline: dict[str, Any], ground_truth_role_arn: str
 ) -> None:
-    role_id, _ = _ground_truth_role(pipeline)
     statements = function_statements(pipeline, "create_labeling_job.handler")
 
     assert _step_permissions(pipeline, "create_labeling_job.handler") == {
         ("sagemaker:CreateLabelingJob", LABELING_JOBS),
+        # A dependent action of CreateLabelingJob when the request carries Tags (Service Authorization Reference).
+        ("sagemaker:AddTags", LABELING_JOBS),
         ("sagemaker:DescribeLabelingJob", LABELING_JOBS),
-        ("iam:PassRole", f"<{role_id}.Arn>"),
+        ("iam:PassRole", ground_truth_role_arn),
     }
     (create,) = [s for s in statements if "sagemaker:CreateLabelingJob" in as_list(s["Action"])]
     assert flatten(create["Condition"]["ArnEquals"]["sagemaker:WorkteamArn"]).startswith("import(gt3d-workforce:")
+    (add_tags,) = [s for s in statements if "sagemaker:AddTags" in as_list(s["Action"])]
+    assert add_tags["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": [EXECUTION_TAG_KEY]}}
     (pass_role,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+@pytest.mark.parametrize(
+    ("handler", "sdk_calls"), [("create_labeling_job.handler", 2), ("monitor_labeling_job.handler", 1)]
+)
+def test_given_the_sagemaker_functions_when_synthesized_then_their_timeout_outlasts_their_sdk_calls_at_their_slowest(
+    pipeline: dict[str, Any], handler: str, sdk_calls: int
+) -> None:
+    timeout = function_by_handler(pipeline, handler)["Properties"]["Timeout"]
+
+    # Every attempt of every call timing out, with the longest backoffs: a Lambda timeout would cut a call short.
+    assert timeout >= sdk_calls * SDK_CALL_BUDGET.worst_case_seconds()
+    assert sdk_config().connect_timeout + sdk_config().read_timeout < timeout
 
 
 def test_given_the_monitor_function_when_synthesized_then_it_may_only_describe_labeling_jobs(
@@ -396,10 +383,12 @@ def test_given_a_statement_when_checked_for_source_writes_then_the_check_flags_e
     assert (_may_write_s3(action) and _may_cover_bucket(resource, "aws-ml-blog")) is flagged
 
 
-def test_given_every_list_bucket_grant_when_synthesized_then_it_is_limited_to_a_prefix(
+def test_given_every_function_list_bucket_grant_when_synthesized_then_it_is_limited_to_a_prefix(
     every_configuration: Synthesized,
 ) -> None:
-    for _, _, statement in every_statement(every_configuration.templates):
+    for stack, _, statement in every_statement(every_configuration.templates):
+        if stack == "Gt3dStorage":
+            continue  # the Ground Truth role: its documented minimum is s3:ListBucket on the bucket
         if statement["Effect"] == "Allow" and "s3:ListBucket" in as_list(statement["Action"]):
             assert set(statement["Condition"]) == {"StringLike"}
             assert all(prefix.endswith("/*") for prefix in statement["Condition"]["StringLike"]["s3:prefix"])
@@ -828,12 +817,11 @@ def test_given_the_results_topic_when_synthesized_then_it_is_encrypted_ssl_only_
     imported_workteam.template("Gt3dPipeline").resource_count_is("AWS::SNS::Subscription", 0)
 
 
-def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_machine_role_and_topic(
+def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_machine_and_topic(
     created: Synthesized, pipeline: dict[str, Any]
 ) -> None:
     template = created.template("Gt3dPipeline")
     topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
-    role_id, _ = _ground_truth_role(pipeline)
 
     # The workflow, where executions start (the monitor is started by it and is not an output).
     (machine_id,) = [
@@ -842,5 +830,4 @@ def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_mac
         if definition["StartAt"] == "PlanLabelingJob"
     ]
     template.has_output("StateMachineArn", {"Value": {"Ref": machine_id}})
-    template.has_output("GroundTruthRoleArn", {"Value": {"Fn::GetAtt": [role_id, "Arn"]}})
     template.has_output("ResultsTopicArn", {"Value": {"Ref": topic_id}})
