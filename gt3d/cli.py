@@ -108,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write the labeling bucket's objects to DIR/bucket/ and the execution record to DIR/execution.json",
     )
-    run.add_argument("--region", metavar="R", help="the emulated region (default: the stacks' region, else us-east-1)")
+    run.add_argument(
+        "--region", metavar="R", help="the emulated region: the stacks' region (another region needs its own synthesis)"
+    )
     run.add_argument(
         "--cloud-assembly",
         type=Path,

@@ -48,7 +48,8 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 
-from gt3d import service_model
+from gt3d import ground_truth_role_rules, service_model
+from gt3d.local_iam import acting_as
 from gt3d_core.catalog import LAMBDA_ACCOUNTS, LONG_TASK_THRESHOLD_SECONDS, TASK_TYPES, TaskType
 
 Outcome = Literal["completed", "failed", "stopped", "unlabeled"]
@@ -208,6 +209,7 @@ class GroundTruthEmulator:
         self.events: list[str] = []
         self.warnings: list[str] = []
         self._lock = threading.RLock()
+        self._data_role: str | None = None
 
     # --- activation ------------------------------------------------------------------------------------------------
     def __enter__(self) -> GroundTruthEmulator:
@@ -257,12 +259,14 @@ class GroundTruthEmulator:
             errors = service_model.validate(service_model.operation_model("sagemaker", operation).input_shape, params)
             if errors:
                 raise _validation(service_model.validation_message(errors))
-            if operation == "CreateLabelingJob":
-                response = self._create(params, region)
-            elif operation == "DescribeLabelingJob":
-                response = self._describe(self._job(params["LabelingJobName"], region))
-            else:
-                response = self._stop(self._job(params["LabelingJobName"], region))
+            # The service's own lookups are not the caller's calls; the job's data is read as its execution role.
+            with acting_as(None):
+                if operation == "CreateLabelingJob":
+                    response = self._create(params, region)
+                elif operation == "DescribeLabelingJob":
+                    response = self._describe(self._job(params["LabelingJobName"], region))
+                else:
+                    response = self._stop(self._job(params["LabelingJobName"], region))
             if fault is not None:
                 raise fault
             return response
@@ -294,9 +298,11 @@ class GroundTruthEmulator:
             )
         task = self._check_task_configuration(request, region)
         self._check_role(request)
+        self._data_role = request["RoleArn"]
+        self._check_output(request)
+        self._check_role_permissions(request, region)
         lines = self._check_manifest(request, task)
         label_names = self._check_label_categories(request, task, lines)
-        self._check_output(request)
         now = self.clock()
         arn = f"arn:aws:sagemaker:{region}:{self.account_id}:labeling-job/{name.lower()}"
         job = EmulatedJob(
@@ -396,9 +402,22 @@ class GroundTruthEmulator:
                 f"must be at least {LONG_TASK_THRESHOLD_SECONDS} seconds; role {role_name} allows {session}."
             )
 
+    def _check_role_permissions(self, request: dict[str, Any], region: str) -> None:
+        missing = ground_truth_role_rules.missing_permissions(request, region=region, account=self.account_id)
+        if missing:
+            raise _validation(
+                f"The execution role {request['RoleArn']} does not allow what Ground Truth needs for this job: "
+                f"{'; '.join(missing)}. See {ground_truth_role_rules.EXECUTION_ROLE_DOC}."
+            )
+
+    def _s3(self) -> Any:
+        """Return an S3 client acting as the execution role of the job at hand, as Ground Truth reads and writes."""
+        with acting_as(self._data_role):
+            return boto3.client("s3")
+
     def _read(self, uri: _S3Uri, what: str) -> bytes:
         try:
-            body = boto3.client("s3").get_object(Bucket=uri.bucket, Key=uri.key)["Body"]
+            body = self._s3().get_object(Bucket=uri.bucket, Key=uri.key)["Body"]
             data: bytes = body.read()
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
@@ -514,7 +533,7 @@ class GroundTruthEmulator:
 
     def _exists(self, uri: _S3Uri) -> bool:
         try:
-            boto3.client("s3").head_object(Bucket=uri.bucket, Key=uri.key)
+            self._s3().head_object(Bucket=uri.bucket, Key=uri.key)
         except ClientError:
             return False
         return True
@@ -554,12 +573,11 @@ class GroundTruthEmulator:
             raise _validation(f"S3OutputPath {output!r} must be an s3:// URI.")
         bucket = output[5:].split("/", 1)[0]
         try:
-            s3 = boto3.client("s3")
-            s3.head_bucket(Bucket=bucket)
+            self._s3().head_bucket(Bucket=bucket)
         except ClientError as error:
             raise _validation(f"The output bucket {bucket} does not exist or cannot be accessed.") from error
         try:
-            rules = s3.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
+            rules = boto3.client("s3").get_bucket_cors(Bucket=bucket).get("CORSRules", [])
         except ClientError:
             rules = []
         if not any("GET" in rule.get("AllowedMethods", []) for rule in rules):
@@ -641,7 +659,8 @@ class GroundTruthEmulator:
         return _S3Uri(bucket, f"{prefix}/{job.name}/" if prefix else f"{job.name}/")
 
     def _put(self, job: EmulatedJob, uri: _S3Uri, data: bytes) -> str:
-        boto3.client("s3").put_object(Bucket=uri.bucket, Key=uri.key, Body=data)
+        self._data_role = job.request["RoleArn"]
+        self._s3().put_object(Bucket=uri.bucket, Key=uri.key, Body=data)
         job.written_keys.append(uri.key)
         return str(uri)
 

@@ -8,9 +8,10 @@ Lambda-context-like object. A raised exception is reported the way the Lambda se
 whose payload is ``{"errorMessage", "errorType", "requestId", "stackTrace"}``, so Step Functions names the error
 after the exception class and ``Retry``/``Catch`` on e.g. ``AwsTransientError`` behave as deployed.
 
-Each :class:`InProcessLambda` imports the code afresh (a cold start) and keeps the modules for its lifetime (warm
-invocations, so module-level caches persist between calls as in one container); the interpreter's own copies of
-those module names are put back afterwards.
+Each :class:`InProcessLambda` imports each function's code afresh (a cold start) and keeps its modules for its lifetime
+(warm invocations, so module-level caches persist between calls as in one container, and are never shared between
+functions); the interpreter's own copies of those module names are put back afterwards. The clients a handler
+creates act as the function's role: :mod:`gt3d.local_iam` authorizes their calls against its policies.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
+
+from gt3d.local_iam import acting_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,7 @@ class InProcessLambda:
         self.functions: dict[str, FunctionCode] = {}
         self.invocations: list[Invocation] = []
         self.echo_logs = echo_logs
-        self._assets: dict[Path, _CodeAsset] = {}
+        self._assets: dict[str, _CodeAsset] = {}
         self._lock = threading.Lock()
         self._patch = mock.patch.object(LambdaFunction, "_invoke_lambda", self._patched_invoke())
 
@@ -201,7 +204,8 @@ class InProcessLambda:
                 log_stream_name=f"local/[$LATEST]{request_id.replace('-', '')}",
                 _deadline=started + code.timeout_seconds,
             )
-            with self._environment(code, request_id), self._captured(buffer):
+            # Clients the handler creates act as the function's role (gt3d.local_iam), as its credentials would.
+            with self._environment(code, request_id), self._captured(buffer), acting_as(function.role):
                 result = self._handler(code)(event, context)
             payload = json.dumps(result)
         except _RuntimeError as error:
@@ -252,7 +256,9 @@ class InProcessLambda:
     @contextlib.contextmanager
     def _environment(self, code: FunctionCode, request_id: str) -> Iterator[None]:
         assert code.code_directory is not None
-        asset = self._assets.setdefault(code.code_directory, _CodeAsset(code.code_directory))
+        # One set of modules per function, as each function has its own sandbox: module-level clients (created as
+        # the function's role) are never shared with another function that happens to use the same code asset.
+        asset = self._assets.setdefault(code.function_name, _CodeAsset(code.code_directory))
         variables = {
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,

@@ -40,7 +40,9 @@ from moto.stepfunctions.responses import get_backend as sfn_backend
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
 from gt3d.ground_truth_emulator import GroundTruthEmulator, Outcome
+from gt3d.iam import NamedPolicy
 from gt3d.lambda_runtime import FunctionCode, InProcessLambda
+from gt3d.local_iam import LocalIam
 from gt3d.sfn_engine import ENGINE_CONFIG, local_engine
 
 DEFAULT_TASK_TYPE = "3DPointCloudObjectTracking"
@@ -101,6 +103,7 @@ class LocalRunResult:
     child_executions: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    iam_denials: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
 
     @property
@@ -131,6 +134,7 @@ class LocalRunResult:
             "states": self.states,
             "child_executions": self.child_executions,
             "labeling_job_request": self.labeling_job_request,
+            "iam_denials": self.iam_denials,
         }
 
 
@@ -215,6 +219,13 @@ class LocalCloud:
     ) -> None:
         self.assembly = assembly
         self.pipeline = assembly.stack_with("AWS::StepFunctions::StateMachine")
+        if region and self.pipeline.region and region != self.pipeline.region:
+            # The templates name region-specific ARNs (policies, layers, log groups): a deployment in another region
+            # is another synthesis.
+            raise LocalRunError(
+                f"The cloud assembly was synthesized for {self.pipeline.region}, not {region}: synthesize for "
+                f"{region} first (`CDK_DEFAULT_REGION={region} make synth`, or `-c region={region}`)."
+            )
         self.region = region or self.pipeline.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.account = DEFAULT_ACCOUNT_ID
         self.source = source
@@ -222,6 +233,7 @@ class LocalCloud:
         self.progress = progress or Progress()
         self.resolver = TokenResolver(assembly, region=self.region, account=self.account)
         self.emulator = GroundTruthEmulator(outcome=outcome, account_id=self.account)
+        self.iam = LocalIam(account=self.account, region=self.region)
         self.lambdas = InProcessLambda(
             region=self.region,
             account=self.account,
@@ -238,6 +250,7 @@ class LocalCloud:
             self._stack.enter_context(mock.patch("botocore.session.create_loader", shared_botocore_loader))
             self._stack.enter_context(mock_aws(config=cast(DefaultConfig, ENGINE_CONFIG)))
             self._stack.enter_context(local_engine(time_scale=self.time_scale))
+            self._stack.enter_context(self.iam)
             self._stack.enter_context(self.lambdas)
             self._stack.enter_context(self.emulator)
             self._deployment = self._deploy()
@@ -294,6 +307,7 @@ class LocalCloud:
                         PolicyName=properties["PolicyName"],
                         PolicyDocument=json.dumps(properties["PolicyDocument"]),
                     )
+        self._grant_policies()
 
         source_uri = self.source or self._configured_source() or demo_data.DEMO_URI
         source_bucket, source_prefix = _s3_location(source_uri)
@@ -314,6 +328,35 @@ class LocalCloud:
             source_prefix=source_prefix,
             function_count=functions,
         )
+
+    def _grant_policies(self) -> None:
+        """Give the emulated IAM every synthesized policy: each role's, each bucket's and each topic's."""
+        role_arns: dict[str, str] = {}
+        for stack in self.assembly.stacks:
+            for logical_id, resource in stack.of_type("AWS::IAM::Role"):
+                physical = self.resolver.physical(stack, logical_id)
+                role_arns[physical.ref] = physical.attributes["Arn"]
+                for inline in self.resolver.resolve(stack, resource.get("Properties", {})).get("Policies", []):
+                    policy = NamedPolicy(
+                        f"{stack.stack_name}/{logical_id} {inline['PolicyName']}", inline["PolicyDocument"]
+                    )
+                    self.iam.add_identity_policy(physical.attributes["Arn"], policy)
+        for stack in self.assembly.stacks:
+            for logical_id, properties in self._resolved(stack, "AWS::IAM::Policy"):
+                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
+                for role in properties.get("Roles", []):
+                    self.iam.add_identity_policy(role_arns[role], policy)
+            for logical_id, properties in self._resolved(stack, "AWS::S3::BucketPolicy"):
+                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
+                self.iam.add_resource_policy(f"arn:aws:s3:::{properties['Bucket']}", policy)
+            for logical_id, properties in self._resolved(stack, "AWS::SNS::TopicPolicy"):
+                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
+                for topic in properties["Topics"]:
+                    self.iam.add_resource_policy(topic, policy)
+
+    def _resolved(self, stack: Stack, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in stack.of_type(resource_type):
+            yield logical_id, self.resolver.resolve(stack, resource.get("Properties", {}))
 
     def _create_state_machines(self) -> dict[str, dict[str, Any]]:
         """Create every state machine of every stack from its resolved definition; return definitions by ARN."""
@@ -336,6 +379,8 @@ class LocalCloud:
                         f"The synthesized state machine {stack.stack_name}/{logical_id} cannot be created: "
                         f"{error.response.get('Error', {}).get('Message') or error}"
                     ) from error
+                if ":states:startExecution.sync" in definition:
+                    self.iam.add_sync_integration(str(self.resolver.resolve(stack, properties["RoleArn"])))
                 machines[physical.ref] = json.loads(definition)
         return machines
 
@@ -446,13 +491,22 @@ class LocalCloud:
 
     # --- executions --------------------------------------------------------------------------------------------------
     def run(
-        self, execution_input: Mapping[str, Any], *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+        self,
+        execution_input: Mapping[str, Any],
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        stop_when: Callable[[], bool] | None = None,
     ) -> LocalRunResult:
-        """Start an execution with ``execution_input``, report its progress, and return how it ended."""
+        """Start an execution with ``execution_input``, report its progress, and return how it ended.
+
+        ``stop_when`` is asked between two looks at the execution: once it answers True the execution is stopped
+        (ABORTED), as ``StopExecution`` would, so a stop can be tied to an event rather than to the clock.
+        """
         sfn = boto3.client("stepfunctions", region_name=self.region)
         requests_before = len(self.emulator.requests)
         notifications_before = self.notifications()
         warnings_before = len(self.emulator.warnings)
+        denials_before = len(self.iam.denials)
         started = time.monotonic()
         name = f"local-{uuid.uuid4().hex[:12]}"
         execution_arn = sfn.start_execution(
@@ -480,8 +534,13 @@ class LocalCloud:
                 next_report = time.monotonic() + max(_HISTORY_INTERVAL_SECONDS, _HISTORY_COST_FACTOR * cost)
             if finished:
                 break
+            if stop_when is not None and stop_when():
+                stop_when = None
+                self._stop(sfn, execution_arn, reporter, "gt3d.Stopped", "The local run was asked to stop.")
+                continue
             if time.monotonic() - started > timeout_seconds:
-                self._stop(sfn, execution_arn, reporter, timeout_seconds)
+                cause = f"The local run did not finish within {timeout_seconds:.0f} s."
+                self._stop(sfn, execution_arn, reporter, "gt3d.LocalRunTimeout", cause)
                 continue
             time.sleep(_POLL_INTERVAL_SECONDS)
         new_requests = self.emulator.requests[requests_before:]
@@ -499,20 +558,20 @@ class LocalCloud:
             child_executions=[_child_record(sfn, child) for child in reporter.descendants()],
             notifications=[n for n in self.notifications() if n not in notifications_before],
             warnings=self.emulator.warnings[warnings_before:],
+            iam_denials=[str(denial) for denial in self.iam.denials[denials_before:]],
             duration_seconds=time.monotonic() - started,
         )
         return result
 
     @staticmethod
-    def _stop(sfn: Any, execution_arn: str, reporter: _HistoryReporter, timeout_seconds: float) -> None:
-        """Stop a run that took too long, and (as the service does for ``.sync`` tasks) the executions it started."""
-        cause = f"The local run did not finish within {timeout_seconds:.0f} s."
-        sfn.stop_execution(executionArn=execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
+    def _stop(sfn: Any, execution_arn: str, reporter: _HistoryReporter, error: str, cause: str) -> None:
+        """Stop the execution and (as the service does for ``.sync`` tasks) the executions it started."""
+        sfn.stop_execution(executionArn=execution_arn, error=error, cause=cause)
         reporter.report(sfn)  # learns of every execution started so far
         stopped = []
         for child in reporter.descendants():
             if sfn.describe_execution(executionArn=child.execution_arn)["status"] == "RUNNING":
-                sfn.stop_execution(executionArn=child.execution_arn, error="gt3d.LocalRunTimeout", cause=cause)
+                sfn.stop_execution(executionArn=child.execution_arn, error=error, cause=cause)
                 stopped.append(child.execution_arn)
         # An execution ends once the state it is in returns (a Lambda invocation, a Wait): report it as it ended.
         deadline = time.monotonic() + _STOP_GRACE_SECONDS
@@ -842,6 +901,8 @@ def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | Non
         report(f"[gt3d] SNS notification published: {notification['subject']}")
     for warning in result.warnings:
         report(f"[gt3d] warning: {warning}")
+    for denial in result.iam_denials:
+        report(f"[gt3d] IAM denied {denial}")
     report(describe_outcome(result))
     return result
 

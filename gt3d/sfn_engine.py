@@ -12,12 +12,15 @@ Where moto's interpreter (a port of LocalStack's) falls short of the service, th
   onto the API's members (``stateMachineArn``, ...) and the API's response back (``ExecutionArn``, ``Output``, ...)
   with botocore's Step Functions model. moto keeps the helpers for this but stubs the two calls out, so without it
   every ``startExecution`` task fails with ``States.Runtime`` (``KeyError: 'StateMachineArn'``);
+- a stopped execution ends ABORTED with the stop's error and cause, even when the task the stop interrupted then
+  fails (moto's engine would report that spurious failure as FAILED);
 - StartExecution without a name gets a UUID as its name, as the service (and moto's non-executing backend) does;
   moto's executing backend would name every such execution ``None`` and refuse the second one.
 
 Two costs of moto's that a long local run (hundreds of polls) would otherwise pay on every state are cut, without
 changing what is evaluated: JSONPath expressions are parsed once each (jsonpath-ng builds a new parser per call),
-and Lambda tasks reuse one boto3 client per region (moto builds a new one per invocation).
+and the engine's service integrations reuse one boto3 client per region, service and role (moto builds a new one per
+invocation). Those clients act as the state machine's role, so IAM is enforced on them (:mod:`gt3d.local_iam`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import contextlib
 import datetime
 import functools
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -34,8 +38,8 @@ from unittest import mock
 
 import botocore.session
 from jsonpath_ng.ext.parser import parse as jsonpath_parse
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
@@ -44,9 +48,11 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from moto.stepfunctions.parser.asl.eval.evaluation_details import ExecutionDetails
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
-from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.parser.utils import camel_to_snake_case
+
+from gt3d.local_iam import acting_as
 
 ENGINE_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 """The moto configuration that makes StartExecution run the definition."""
@@ -118,6 +124,24 @@ def _sfn_normalise_response(
 
 
 _moto_start_execution = StepFunctionsParserBackend.start_execution
+_moto_stop_execution = Execution.stop
+_moto_reflect_status = BaseExecutionWorkerCommunication._reflect_execution_status
+_STOP_REQUEST = "_gt3d_stop_request"
+
+
+def _stop_execution(self: Execution, stop_date: datetime.datetime, error: str | None, cause: str | None) -> None:
+    setattr(self, _STOP_REQUEST, (error, cause))
+    _moto_stop_execution(self, stop_date, error, cause)
+
+
+def _reflect_execution_status(self: BaseExecutionWorkerCommunication) -> None:
+    # A task interrupted by the stop can end the program with a spurious error (moto's engine pops a shared value
+    # stack the stop left in another state); the service ends a stopped execution ABORTED, with the stop's error.
+    _moto_reflect_status(self)  # type: ignore[no-untyped-call]
+    stop_request = getattr(self.execution, _STOP_REQUEST, None)
+    if stop_request is not None and self.execution.exec_status == ExecutionStatus.FAILED:
+        self.execution.exec_status = ExecutionStatus.ABORTED
+        self.execution.error, self.execution.cause = stop_request
 
 
 def _start_execution(
@@ -131,17 +155,34 @@ def _start_execution(
 
 
 def _client_cache() -> Any:
-    """Return a ``boto_client_for`` that builds each (region, service) client once (moto's credentials are fixed)."""
-    clients: dict[tuple[str, str], Any] = {}
+    """Return a ``boto_client_for`` that builds each client once per (region, service, role), acting as the role.
+
+    The engine hands over the state machine's role (``state_credentials``); its clients act as that role, so
+    :mod:`gt3d.local_iam` authorizes the integrations (Lambda invoke, SNS publish, ``states:startExecution``) against
+    the state machine role's policies, as Step Functions does.
+    """
+    clients: dict[tuple[str, str, str | None], Any] = {}
     lock = threading.Lock()
 
     def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role_arn = getattr(state_credentials, "role_arn", None)
         with lock:
-            if (region, service) not in clients:
-                clients[region, service] = boto_client_for(region, service, state_credentials)
-            return clients[region, service]
+            if (region, service, role_arn) not in clients:
+                with acting_as(role_arn):
+                    clients[region, service, role_arn] = boto_client_for(region, service, state_credentials)
+            return clients[region, service, role_arn]
 
     return cached_client_for
+
+
+def _engine_client_factories() -> list[Any]:
+    """Return a patch of every engine module's ``boto_client_for`` (each imported it by name) with the cached one."""
+    cached = _client_cache()
+    return [
+        mock.patch.object(module, "boto_client_for", cached)
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser.") and getattr(module, "boto_client_for", None) is boto_client_for
+    ]
 
 
 @contextlib.contextmanager
@@ -180,9 +221,13 @@ def local_engine(*, time_scale: float) -> Iterator[None]:
             # Inherited (a no-op) until now: patch.object removes it again on exit.
             mock.patch.object(StateTaskServiceSfn, "_normalise_response", _sfn_normalise_response),
             mock.patch.object(StepFunctionsParserBackend, "start_execution", _start_execution),
+            mock.patch.object(Execution, "stop", _stop_execution),
+            mock.patch.object(BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status),
             mock.patch.object(json_path, "parse", functools.cache(jsonpath_parse)),
-            mock.patch.object(lambda_eval_utils, "boto_client_for", _client_cache()),
+            contextlib.ExitStack() as clients,
         ):
+            for patch in _engine_client_factories():
+                clients.enter_context(patch)
             yield
     finally:
         for name, level in levels.items():

@@ -112,6 +112,25 @@ def mini_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "Type": "AWS::IAM::Role",
                 "Properties": {"AssumeRolePolicyDocument": _trust("states.amazonaws.com")},
             },
+            "WorkflowPolicy": {
+                # Without it the local run's IAM refuses the state machine's invoke and publish.
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": "workflow",
+                    "Roles": [{"Ref": "WorkflowRole"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "lambda:InvokeFunction",
+                                "Resource": {"Fn::GetAtt": ["ProbeFunction", "Arn"]},
+                            },
+                            {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}},
+                        ],
+                    },
+                },
+            },
             "ProbeFunction": {
                 "Type": "AWS::Lambda::Function",
                 "Properties": {

@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from gt3d import cli, demo_data
 from gt3d.cloud_assembly import CloudAssembly
 from gt3d.ground_truth_emulator import DEFAULT_FAILURE_REASON, OUTCOMES
-from gt3d.local_run import LocalCloud, LocalRunOptions, LocalRunResult, run_local
+from gt3d.local_run import LocalCloud, LocalRunError, LocalRunOptions, LocalRunResult, run_local
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 from stacks.constructs.labeling_job_monitor import MONITOR_POLL_BUDGET
 
@@ -222,14 +221,22 @@ def test_given_an_invalid_override_when_the_workflow_runs_then_it_fails_with_a_u
     assert result.labeling_job_request is None
 
 
-def test_given_another_region_when_the_workflow_runs_then_the_job_uses_that_regions_arns(
-    synthesized_app: Path, tmp_path: Path
+def test_given_an_app_synthesized_for_another_region_when_the_workflow_runs_then_the_job_uses_that_regions_arns(
+    synthesized_app_eu_west_1: Path, tmp_path: Path
 ) -> None:
-    result = _run(synthesized_app, tmp_path, region="eu-west-1", task_type="3DPointCloudObjectDetection")
+    result = _run(synthesized_app_eu_west_1, tmp_path, task_type="3DPointCloudObjectDetection")
 
     assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert result.iam_denials == []
     assert result.labeling_job_request is not None
     _assert_request_matches_task(result.labeling_job_request, task_type("3DPointCloudObjectDetection"), "eu-west-1")
+
+
+def test_given_a_region_the_app_was_not_synthesized_for_when_run_then_it_is_refused_saying_to_synthesize_for_it(
+    synthesized_app: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(LocalRunError, match=r"synthesized for us-east-1, not eu-west-1.*region=eu-west-1"):
+        _run(synthesized_app, tmp_path, region="eu-west-1")
 
 
 def test_given_the_cli_with_a_failing_segmentation_job_then_it_exits_1_with_the_failure_reason(
@@ -402,19 +409,20 @@ def test_given_the_labeling_job_disappears_then_the_monitor_fails_and_the_workfl
     assert json.loads(notification["message"]) == {"Error": result.error, "Cause": result.cause}
 
 
-def test_given_a_run_that_outlasts_its_timeout_then_the_workflow_and_its_monitor_execution_are_stopped(
+def test_given_a_run_stopped_while_the_job_is_watched_then_the_workflow_and_its_monitor_execution_are_aborted(
     synthesized_app: Path,
 ) -> None:
     with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
         cloud.upload(demo_data.DEFAULT_DIR)
-        cloud.emulator.in_progress_polls = 100 * MONITOR_POLL_BUDGET  # far more than the run has time for
-        result = cloud.run({"task_type": "3DPointCloudObjectDetection"}, timeout_seconds=3)
+        cloud.emulator.in_progress_polls = 100 * MONITOR_POLL_BUDGET  # the job never ends by itself
+        result = cloud.run(
+            {"task_type": "3DPointCloudObjectDetection"},
+            stop_when=lambda: cloud.emulator.calls.count("DescribeLabelingJob") >= 3,
+        )
         polls = cloud.emulator.calls.count("DescribeLabelingJob")
-        time.sleep(0.2)
-        polls_after_stop = cloud.emulator.calls.count("DescribeLabelingJob") - polls
 
     assert result.status == "ABORTED"
     assert result.exit_code == 1
     (monitor,) = result.child_executions
     assert monitor["status"] == "ABORTED"  # as the service stops a .sync child when its parent stops
-    assert polls > 1 and polls_after_stop == 0
+    assert polls >= 3  # stopped once the job had been polled three times, not after some time

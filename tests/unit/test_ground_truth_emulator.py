@@ -33,6 +33,26 @@ TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
+EXECUTION_ROLE_STATEMENTS = [
+    # The documentation's example for built-in task types (sms-security-permission-execution-role.html).
+    {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": f"arn:aws:s3:::{BUCKET}"},
+    {
+        "Effect": "Allow",
+        "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            "cloudwatch:PutMetricData",
+            "logs:CreateLogStream",
+            "logs:CreateLogGroup",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        ],
+        "Resource": "*",
+    },
+]
 CORS = {
     "CORSRules": [
         {
@@ -60,6 +80,12 @@ def aws() -> Iterator[None]:
         iam = boto3.client("iam")
         iam.create_role(RoleName="gt-role", AssumeRolePolicyDocument=json.dumps(TRUST))
         iam.create_role(RoleName="gt-long-role", AssumeRolePolicyDocument=json.dumps(TRUST), MaxSessionDuration=43200)
+        for role in ("gt-role", "gt-long-role"):
+            iam.put_role_policy(
+                RoleName=role,
+                PolicyName="ground-truth",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": EXECUTION_ROLE_STATEMENTS}),
+            )
         iam.create_role(
             RoleName="lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST).replace("sagemaker", "lambda")
         )
@@ -432,3 +458,55 @@ def test_given_a_fault_after_success_then_the_job_exists_although_the_call_faile
 def test_given_an_unknown_operation_then_no_fault_can_be_injected() -> None:
     with pytest.raises(ValueError, match="operation must be one of"):
         GroundTruthEmulator().inject_fault("CreateWorkteam", "ThrottlingException")
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "cloudwatch:PutMetricData",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ],
+)
+def test_given_an_execution_role_without_a_documented_permission_when_created_then_refused_naming_it(
+    aws: None, sagemaker: Any, action: str
+) -> None:
+    statements = [
+        {**statement, "Action": [name for name in statement["Action"] if name != action]}
+        for statement in EXECUTION_ROLE_STATEMENTS
+    ]
+    boto3.client("iam").put_role_policy(
+        RoleName="gt-role",
+        PolicyName="ground-truth",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+
+    with GroundTruthEmulator(), pytest.raises(ClientError) as raised:
+        sagemaker.create_labeling_job(**notebook_request(TASK_TYPES[0]))
+
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert action in raised.value.response["Error"]["Message"]
+    assert "sms-security-permission-execution-role" in raised.value.response["Error"]["Message"]
+
+
+def test_given_a_bucket_policy_denying_the_role_when_created_then_refused_naming_the_denied_read(
+    aws: None, sagemaker: Any
+) -> None:
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/gt-role"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    boto3.client("s3").put_bucket_policy(
+        Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    )
+
+    with GroundTruthEmulator(), pytest.raises(ClientError, match="s3:GetObject"):
+        sagemaker.create_labeling_job(**notebook_request(TASK_TYPES[0]))
