@@ -1,10 +1,17 @@
 """Custom resource handler: closes the work team's portal loop once the team exists.
 
 A new work team only learns its portal domain (``SubDomain``) after it is created, but the Cognito app client
-must list ``https://<SubDomain>/oauth2/idpresponse`` and ``https://<SubDomain>/logout``, and invited workers need
-the portal URL in their invitation. This handler reads the team, updates the client and the invite message, and
-returns the portal URL. Both Cognito updates reset every field they are not given, so each starts from a describe
-call and sends the complete configuration back.
+must list ``https://<SubDomain>/oauth2/idpresponse`` and ``https://<SubDomain>/logout``. This handler reads the
+team, updates the client and returns the portal URL. ``UpdateUserPoolClient`` resets every field it is not given,
+so the update starts from ``DescribeUserPoolClient`` and sends the complete configuration back.
+
+It never calls ``UpdateUserPool``, which resets what it omits ("If you don't provide a value for an attribute,
+Amazon Cognito sets it to its default value",
+https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UpdateUserPool.html); requests that
+re-send ``MfaConfiguration`` OPTIONAL or ON for a pool with authenticator-app MFA and no SMS configuration have been
+rejected ("SMS configuration and Auto verification for phone_number are required when MFA is required/optional",
+https://github.com/aws/aws-cdk/issues/12075). Invitations get the portal URL from the pool's ``CustomMessage``
+trigger instead (``workforce_invitation``), which reads it from the work team when a worker is invited.
 """
 
 from __future__ import annotations
@@ -18,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 from handler_support import logger
-
-from gt3d_core.workforce import PORTAL_URL_PLACEHOLDER
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -49,8 +54,6 @@ class PortalRequest:
     user_pool_id: str | None
     client_id: str | None
     replace_urls: bool
-    invite_subject: str | None
-    invite_message: str | None
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> PortalRequest:
@@ -62,15 +65,9 @@ class PortalRequest:
             user_pool_id=props.get("UserPoolId") or None,
             client_id=props.get("ClientId") or None,
             replace_urls=str(props.get("ReplaceUrls", "false")).lower() == "true",
-            invite_subject=props.get("InviteSubject") or None,
-            invite_message=props.get("InviteMessage") or None,
         )
         if (request.user_pool_id is None) != (request.client_id is None):
             raise ValueError("UserPoolId and ClientId must be given together")
-        if request.invite_message is not None and request.user_pool_id is None:
-            raise ValueError("InviteMessage needs UserPoolId")
-        if request.invite_message is not None and PORTAL_URL_PLACEHOLDER not in request.invite_message:
-            raise ValueError(f"InviteMessage must contain {PORTAL_URL_PLACEHOLDER}")
         return request
 
 
@@ -101,20 +98,13 @@ def close_portal_loop(
     cognito: CognitoIdentityProviderClient,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Read the team's portal domain, update the app client and invite message, and return the portal URL."""
+    """Read the team's portal domain, point the app client at it, and return the portal URL."""
     sub_domain = wait_for_sub_domain(sagemaker, request.workteam_name, sleep=sleep)
     portal_url = f"https://{sub_domain}"
     if request.user_pool_id is not None and request.client_id is not None:
         update_app_client(
             cognito, request.user_pool_id, request.client_id, portal_url=portal_url, replace_urls=request.replace_urls
         )
-        if request.invite_message is not None:
-            update_invite_message(
-                cognito,
-                request.user_pool_id,
-                subject=request.invite_subject,
-                message=request.invite_message.replace(PORTAL_URL_PLACEHOLDER, portal_url),
-            )
     logger.info("Work team portal ready", extra={"workteam_name": request.workteam_name, "sub_domain": sub_domain})
     return {
         "PhysicalResourceId": request.workteam_name,
@@ -170,31 +160,6 @@ def update_app_client(
     if request.get("DefaultRedirectURI") not in callback_urls:
         request.pop("DefaultRedirectURI", None)  # must be one of the callback URLs
     cognito.update_user_pool_client(**request)
-
-
-def update_invite_message(
-    cognito: CognitoIdentityProviderClient, user_pool_id: str, *, subject: str | None, message: str
-) -> None:
-    """Set the pool's invitation e-mail, keeping every other pool setting as it is."""
-    pool = cognito.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
-    request = _updatable_fields(cognito, "UpdateUserPool", pool)
-    request["UserPoolId"] = user_pool_id
-    if "Name" in pool:
-        request["PoolName"] = pool["Name"]  # described as Name, updated as PoolName
-    admin = dict(request.get("AdminCreateUserConfig", {}))
-    # Deprecated; UpdateUserPool rejects it next to Policies.PasswordPolicy.TemporaryPasswordValidityDays.
-    admin.pop("UnusedAccountValidityDays", None)
-    template = dict(admin.get("InviteMessageTemplate", {}))
-    template["EmailMessage"] = message
-    if subject:
-        template["EmailSubject"] = subject
-    admin["InviteMessageTemplate"] = template
-    request["AdminCreateUserConfig"] = admin
-    if "VerificationMessageTemplate" in request:
-        # Older duplicates of VerificationMessageTemplate; sending both can conflict.
-        for legacy in ("EmailVerificationMessage", "EmailVerificationSubject", "SmsVerificationMessage"):
-            request.pop(legacy, None)
-    cognito.update_user_pool(**request)
 
 
 def _updatable_fields(client: Any, operation: str, described: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,10 @@ DEFAULT_REGION = "us-east-1"
 
 DEFAULT_SOURCE_URI = "s3://aws-ml-blog/artifacts/gt-point-cloud-demos/"
 
+COGNITO_EMAILS_PER_DAY = 50
+"""E-mail messages Cognito's built-in sender delivers a day, per account, not adjustable ("Email messages sent daily
+per AWS account", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html); each invited worker is one."""
+
 _PREFIX = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _PREFIX_MAX = 24  # leaves room for "-<abbrev>-<14-digit timestamp>" inside the 63-character job name limit
 _PREFIX_RESERVED = ("aws", "amazon", "cognito")  # Cognito refuses domain prefixes containing these
@@ -51,6 +55,15 @@ class WorkteamMode(Enum):
     IMPORT_USER_POOL = "import-user-pool"
 
 
+@dataclass(frozen=True, slots=True)
+class SesSender:
+    """The Amazon SES identity a created user pool sends its e-mail with, instead of Cognito's built-in sender."""
+
+    from_email: str
+    verified_domain: str | None
+    """The verified SES domain identity ``from_email`` belongs to; None when the address itself is verified."""
+
+
 class _ContextNode(Protocol):
     def try_get_context(self, key: str) -> Any: ...
 
@@ -70,6 +83,7 @@ class Settings:
     user_pool_client_id: str | None
     worker_emails: tuple[str, ...]
     notification_email: str | None
+    ses_sender: SesSender | None
 
     @property
     def imported_workteam_name(self) -> str | None:
@@ -100,6 +114,8 @@ class Settings:
         client_id = _optional(node, "user_pool_client_id")
         worker_emails = _emails(node.try_get_context("worker_emails"))
         _check_mode_settings(mode, region, workteam_arn, user_pool_id, client_id, worker_emails)
+        ses_sender = _ses_sender(mode, _optional(node, "ses_from_email"), _optional(node, "ses_verified_domain"))
+        _check_invitation_volume(mode, worker_emails, ses_sender)
         notification_email = _optional(node, "notification_email")
         if notification_email is not None and not _EMAIL.match(notification_email):
             raise InvalidSettingError("notification_email", notification_email, "one e-mail address, or empty")
@@ -115,6 +131,7 @@ class Settings:
             user_pool_client_id=client_id,
             worker_emails=worker_emails,
             notification_email=notification_email,
+            ses_sender=ses_sender,
         )
 
 
@@ -247,3 +264,40 @@ def _check_mode_settings(
         for key, value in (("user_pool_id", user_pool_id), ("user_pool_client_id", client_id)):
             if value is not None:
                 raise InvalidSettingError(key, value, "empty unless workteam_mode=import-user-pool")
+
+
+def _ses_sender(mode: WorkteamMode, from_email: str | None, verified_domain: str | None) -> SesSender | None:
+    """Return the SES sender of a pool this app creates; only ``create`` mode has such a pool to configure."""
+    if from_email is None:
+        if verified_domain is not None:
+            raise InvalidSettingError("ses_verified_domain", verified_domain, "empty unless ses_from_email is set")
+        return None
+    if mode is not WorkteamMode.CREATE:
+        raise InvalidSettingError(
+            "ses_from_email",
+            from_email,
+            f"empty with workteam_mode={mode.value} (this app configures only a user pool it creates)",
+        )
+    if not _EMAIL.match(from_email):
+        raise InvalidSettingError("ses_from_email", from_email, "one e-mail address verified in Amazon SES, or empty")
+    sender_domain = from_email.rsplit("@", 1)[1]
+    if verified_domain is not None and verified_domain.lower() != sender_domain.lower():
+        raise InvalidSettingError(
+            "ses_verified_domain", verified_domain, f"the domain of ses_from_email ({sender_domain}), or empty"
+        )
+    # Spelled as in the address: CDK compares the two literally when it builds the identity ARN.
+    return SesSender(from_email=from_email, verified_domain=sender_domain if verified_domain is not None else None)
+
+
+def _check_invitation_volume(mode: WorkteamMode, worker_emails: tuple[str, ...], ses_sender: SesSender | None) -> None:
+    """Refuse more invitations than Cognito's built-in e-mail sends in a day; an SES sender lifts that limit."""
+    if mode is WorkteamMode.CREATE and ses_sender is None and len(worker_emails) > COGNITO_EMAILS_PER_DAY:
+        raise InvalidSettingError(
+            "worker_emails",
+            f"{len(worker_emails)} addresses",
+            f"at most {COGNITO_EMAILS_PER_DAY} addresses while the user pool sends with Cognito's built-in e-mail "
+            f"({COGNITO_EMAILS_PER_DAY} messages a day per account, "
+            "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html); to invite more, set "
+            "ses_from_email to an address verified in Amazon SES (and ses_verified_domain if its domain is the "
+            "verified identity)",
+        )

@@ -1,8 +1,11 @@
-"""The work team portal custom resource: moto for Cognito, botocore Stubber for SageMaker DescribeWorkteam."""
+"""The work team portal custom resource: moto and Stubber for Cognito, botocore Stubber for SageMaker DescribeWorkteam.
+
+The resource changes the app client only: a pool with authenticator-app MFA and no SMS configuration keeps every
+setting, because no ``UpdateUserPool`` (which resets what it omits) is ever sent.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -18,7 +21,7 @@ REGION = "us-east-1"
 TEAM = "gt3d-workteam"
 SUB_DOMAIN = "abcd1234efgh.labeling.us-east-1.sagemaker.aws"
 PORTAL = f"https://{SUB_DOMAIN}"
-INVITE = "Sign in at {portal_url} as {username} with {####}."
+POOL_CHANGING_OPERATIONS = ("UpdateUserPool", "SetUserPoolMfaConfig")
 
 
 @pytest.fixture
@@ -29,18 +32,20 @@ def cognito() -> Iterator[Any]:
 
 @pytest.fixture
 def pool_id(cognito: Any) -> str:
+    """A pool configured like the created one: optional authenticator-app (TOTP) MFA, no SMS configuration."""
     pool = cognito.create_user_pool(
         PoolName="gt3d-workforce",
         Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True, "TemporaryPasswordValidityDays": 7}},
-        MfaConfiguration="OFF",
+        MfaConfiguration="OPTIONAL",
         AutoVerifiedAttributes=["email"],
         UsernameAttributes=["email"],
-        AdminCreateUserConfig={
-            "AllowAdminCreateUserOnly": True,
-            "InviteMessageTemplate": {"EmailMessage": "Hi {username}, {####}", "EmailSubject": "Invitation"},
-        },
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
     )
-    return cast(str, pool["UserPool"]["Id"])
+    pool_id = cast(str, pool["UserPool"]["Id"])
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+    )
+    return pool_id
 
 
 @pytest.fixture
@@ -91,8 +96,6 @@ def _request(**overrides: Any) -> PortalRequest:
         "user_pool_id": None,
         "client_id": None,
         "replace_urls": False,
-        "invite_subject": None,
-        "invite_message": None,
     } | overrides
     return PortalRequest(**values)
 
@@ -106,6 +109,14 @@ def _capture(client: Any, operation: str) -> list[dict[str, Any]]:
 
     client.meta.events.register(f"provide-client-params.cognito-idp.{operation}", record)
     return calls
+
+
+def _pool_state(cognito: Any, pool_id: str) -> dict[str, Any]:
+    """Return every setting Cognito reports for the pool, MFA configuration included."""
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    mfa = cognito.get_user_pool_mfa_config(UserPoolId=pool_id)
+    mfa.pop("ResponseMetadata", None)
+    return {"pool": pool, "mfa": mfa}
 
 
 def _never_sleep(_: float) -> None:
@@ -183,39 +194,65 @@ def test_given_an_imported_client_when_the_loop_is_closed_then_the_portal_urls_a
     assert pool_updates == []  # an imported pool's invitation is not ours to change
 
 
-def test_given_an_owned_pool_when_the_invite_is_updated_then_it_carries_the_portal_url_and_keeps_the_pool_settings(
+def test_given_a_pool_with_authenticator_app_mfa_when_the_loop_is_closed_then_every_pool_setting_is_unchanged(
     cognito: Any, pool_id: str, client_id: str, sagemaker: tuple[Any, Stubber]
 ) -> None:
     client, stubber = sagemaker
     stubber.add_response("describe_workteam", _workteam(SUB_DOMAIN), {"WorkteamName": TEAM})
-    before = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-    updates = _capture(cognito, "UpdateUserPool")
+    before = _pool_state(cognito, pool_id)
+    pool_changes = {operation: _capture(cognito, operation) for operation in POOL_CHANGING_OPERATIONS}
 
     close_portal_loop(
-        _request(
-            user_pool_id=pool_id,
-            client_id=client_id,
-            replace_urls=True,
-            invite_subject="Label with us",
-            invite_message=INVITE,
-        ),
+        _request(user_pool_id=pool_id, client_id=client_id, replace_urls=True),
         sagemaker=client,
         cognito=cognito,
         sleep=_never_sleep,
     )
 
-    (sent,) = updates
-    assert sent["PoolName"] == "gt3d-workforce"
-    assert sent["Policies"] == before["Policies"]
-    assert sent["AutoVerifiedAttributes"] == ["email"]
-    assert sent["MfaConfiguration"] == before["MfaConfiguration"]
-    assert "UnusedAccountValidityDays" not in sent["AdminCreateUserConfig"]
-    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-    admin = pool["AdminCreateUserConfig"]
-    assert admin["AllowAdminCreateUserOnly"] is True
-    assert admin["InviteMessageTemplate"]["EmailMessage"] == f"Sign in at {PORTAL} as {{username}} with {{####}}."
-    assert admin["InviteMessageTemplate"]["EmailSubject"] == "Label with us"
-    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] == 12
+    assert pool_changes == {operation: [] for operation in POOL_CHANGING_OPERATIONS}
+    assert _pool_state(cognito, pool_id) == before
+    assert before["pool"]["MfaConfiguration"] == "OPTIONAL"
+    assert before["mfa"]["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+
+
+def test_given_an_owned_client_when_the_loop_is_closed_then_only_the_client_is_described_and_updated(
+    sagemaker: tuple[Any, Stubber],
+) -> None:
+    # A Stubber-backed Cognito client: every request is checked against the real API model, and any call not
+    # queued here (UpdateUserPool, SetUserPoolMfaConfig, ...) fails the test.
+    client, sagemaker_stubber = sagemaker
+    sagemaker_stubber.add_response("describe_workteam", _workteam(SUB_DOMAIN), {"WorkteamName": TEAM})
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    described = {
+        "UserPoolId": "us-east-1_AbCdEf123",
+        "ClientId": "1example23456789abcdefghij",
+        "ClientName": "gt3d-app-client",
+        "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "SupportedIdentityProviders": ["COGNITO"],
+        "CallbackURLs": ["https://localhost/oauth2/idpresponse"],
+        "LogoutURLs": ["https://localhost/logout"],
+        "AllowedOAuthFlows": ["code", "implicit"],
+        "AllowedOAuthScopes": ["email", "openid", "profile"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "PreventUserExistenceErrors": "ENABLED",
+    }
+    ids = {"UserPoolId": described["UserPoolId"], "ClientId": described["ClientId"]}
+    with Stubber(cognito) as cognito_stubber:
+        cognito_stubber.add_response("describe_user_pool_client", {"UserPoolClient": described}, ids)
+        cognito_stubber.add_response(
+            "update_user_pool_client",
+            {"UserPoolClient": described},
+            described | {"CallbackURLs": [f"{PORTAL}/oauth2/idpresponse"], "LogoutURLs": [f"{PORTAL}/logout"]},
+        )
+
+        close_portal_loop(
+            _request(replace_urls=True, user_pool_id=ids["UserPoolId"], client_id=ids["ClientId"]),
+            sagemaker=client,
+            cognito=cognito,
+            sleep=_never_sleep,
+        )
+
+        cognito_stubber.assert_no_pending_responses()
 
 
 def test_given_a_team_without_a_portal_yet_when_the_loop_is_closed_then_it_waits_for_the_sub_domain(
@@ -265,8 +302,6 @@ def test_given_a_create_event_when_the_handler_runs_then_it_returns_the_portal_u
             "UserPoolId": pool_id,
             "ClientId": client_id,
             "ReplaceUrls": "true",
-            "InviteSubject": "Label with us",
-            "InviteMessage": INVITE,
         },
     }
 
@@ -287,21 +322,11 @@ def test_given_a_delete_event_when_the_handler_runs_then_it_calls_no_aws_api(mon
     assert workforce_portal.handler(event, lambda_context()) == {"PhysicalResourceId": TEAM}
 
 
-@pytest.mark.parametrize(
-    ("properties", "message"),
-    [
-        ({"UserPoolId": "us-east-1_abc"}, "together"),
-        (
-            {"UserPoolId": "us-east-1_abc", "ClientId": "c", "InviteMessage": "no placeholder {username} {####}"},
-            "{portal_url}",
-        ),
-        ({"InviteMessage": INVITE}, "needs UserPoolId"),
-    ],
-)
-def test_given_inconsistent_properties_when_the_event_is_parsed_then_it_is_rejected(
-    properties: dict[str, str], message: str
+@pytest.mark.parametrize("properties", [{"UserPoolId": "us-east-1_abc"}, {"ClientId": "c"}])
+def test_given_a_pool_without_its_client_or_the_reverse_when_the_event_is_parsed_then_it_is_rejected(
+    properties: dict[str, str],
 ) -> None:
     event = {"RequestType": "Create", "ResourceProperties": {"WorkteamName": TEAM, **properties}}
 
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match="together"):
         PortalRequest.from_event(event)

@@ -14,7 +14,7 @@ from infra_app import ROOT, cdk_json_context, load_app_module
 
 from gt3d_core.catalog import SUPPORTED_REGIONS
 from gt3d_core.manifest import S3Location
-from stacks.config import DEFAULT_REGION, InvalidSettingError, Settings, WorkteamMode
+from stacks.config import COGNITO_EMAILS_PER_DAY, DEFAULT_REGION, InvalidSettingError, SesSender, Settings, WorkteamMode
 
 
 class _Context:
@@ -49,6 +49,7 @@ def test_given_cdk_json_defaults_when_settings_are_read_then_every_default_is_as
     assert settings.workteam_mode is WorkteamMode.CREATE
     assert settings.worker_emails == ()
     assert settings.notification_email is None
+    assert settings.ses_sender is None
 
 
 def test_given_cdk_default_region_when_no_region_context_then_the_environment_region_is_used() -> None:
@@ -119,6 +120,28 @@ def test_given_a_region_without_ground_truth_3d_when_settings_are_read_then_it_i
         ({"workteam_mode": "import-user-pool", "user_pool_id": "us-east-1_abc"}, "user_pool_client_id", "app client"),
         ({"user_pool_id": "us-east-1_abc"}, "user_pool_id", "empty unless workteam_mode=import-user-pool"),
         ({"prefix": 7}, "prefix", "a string"),
+        ({"ses_from_email": "not-an-address"}, "ses_from_email", "verified in Amazon SES"),
+        ({"ses_verified_domain": "example.com"}, "ses_verified_domain", "empty unless ses_from_email is set"),
+        (
+            {"ses_from_email": "labeling@example.com", "ses_verified_domain": "example.org"},
+            "ses_verified_domain",
+            "the domain of ses_from_email (example.com)",
+        ),
+        (
+            {
+                "workteam_mode": "import-user-pool",
+                "user_pool_id": "us-east-1_abc",
+                "user_pool_client_id": "abc",
+                "ses_from_email": "labeling@example.com",
+            },
+            "ses_from_email",
+            "empty with workteam_mode=import-user-pool",
+        ),
+        (
+            {"worker_emails": ",".join(f"w{n}@example.com" for n in range(COGNITO_EMAILS_PER_DAY + 1))},
+            "worker_emails",
+            "set ses_from_email",
+        ),
     ],
 )
 def test_given_an_invalid_setting_when_settings_are_read_then_the_error_names_the_key_value_and_allowed_values(
@@ -138,6 +161,45 @@ def test_given_worker_emails_as_text_or_json_when_read_then_they_are_trimmed_and
     )
     assert _settings(worker_emails='["a@example.com"]').worker_emails == ("a@example.com",)
     assert _settings(worker_emails=["c@example.com"]).worker_emails == ("c@example.com",)
+
+
+def test_given_more_workers_than_cognito_emails_a_day_when_read_then_the_refusal_names_the_count_and_the_limit() -> (
+    None
+):
+    error = _refusal(worker_emails=",".join(f"w{n}@example.com" for n in range(COGNITO_EMAILS_PER_DAY + 1)))
+
+    assert error.value == f"{COGNITO_EMAILS_PER_DAY + 1} addresses"
+    assert f"at most {COGNITO_EMAILS_PER_DAY} addresses" in error.allowed
+    assert "https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html" in error.allowed
+
+
+def test_given_exactly_the_daily_email_quota_of_workers_when_read_then_they_are_accepted() -> None:
+    emails = ",".join(f"w{n}@example.com" for n in range(COGNITO_EMAILS_PER_DAY))
+
+    assert len(_settings(worker_emails=emails).worker_emails) == COGNITO_EMAILS_PER_DAY == 50
+
+
+def test_given_an_ses_sender_when_read_then_any_number_of_workers_is_accepted() -> None:
+    emails = ",".join(f"w{n}@example.com" for n in range(COGNITO_EMAILS_PER_DAY + 1))
+
+    settings = _settings(worker_emails=emails, ses_from_email="labeling@example.com", ses_verified_domain="Example.com")
+
+    assert settings.ses_sender == SesSender(from_email="labeling@example.com", verified_domain="example.com")
+    assert len(settings.worker_emails) == COGNITO_EMAILS_PER_DAY + 1
+
+
+def test_given_an_imported_user_pool_when_read_then_the_daily_email_quota_is_not_applied() -> None:
+    # The imported pool's own sender (possibly SES) sends its invitations; this app cannot see or change it.
+    emails = ",".join(f"w{n}@example.com" for n in range(COGNITO_EMAILS_PER_DAY + 1))
+
+    settings = _settings(
+        workteam_mode="import-user-pool",
+        user_pool_id="us-east-1_abc",
+        user_pool_client_id="abc",
+        worker_emails=emails,
+    )
+
+    assert len(settings.worker_emails) == COGNITO_EMAILS_PER_DAY + 1
 
 
 def test_given_a_source_prefix_without_a_slash_when_read_then_it_names_the_folder() -> None:
