@@ -15,11 +15,11 @@ from typing import Any
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError
-from gt3d.ground_truth_emulator import OUTCOMES
 from gt3d.local_run import (
     DEFAULT_TASK_TYPE,
     DEFAULT_TIME_SCALE,
     DEFAULT_TIMEOUT_SECONDS,
+    RUN_OUTCOMES,
     DeploymentError,
     LocalRunError,
     LocalRunOptions,
@@ -91,9 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--outcome",
-        choices=OUTCOMES,
+        choices=RUN_OUTCOMES,
         default="completed",
-        help="how the emulated Ground Truth ends the labeling job (default: %(default)s)",
+        help="how the emulated Ground Truth ends the labeling job, or 'aborted': the execution is stopped while the "
+        "job is InProgress (default: %(default)s)",
     )
     run.add_argument(
         "--input",

@@ -250,6 +250,9 @@ class TokenResolver:
         if kind == "AWS::KMS::Key":
             key_id = f"{_suffix(sn, logical_id).lower()}-0000-4000-8000-{_suffix(logical_id).lower()}"
             return Physical(key_id, {"Arn": f"arn:{partition}:kms:{region}:{account}:key/{key_id}", "KeyId": key_id})
+        if kind == "AWS::Events::Rule":
+            name = named("Name", 64)
+            return Physical(name, {"Arn": f"arn:{partition}:events:{region}:{account}:rule/{name}"})
         if kind == "AWS::Cognito::UserPool":
             pool_id = f"{region}_{_suffix(sn, logical_id)[:9]}"
             return Physical(

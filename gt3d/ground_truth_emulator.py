@@ -226,6 +226,17 @@ class GroundTruthEmulator:
             if _active is self:
                 _active = None
 
+    def final_status(self, name: str, region: str) -> str | None:
+        """Return how the job ends as things stand: its terminal status, Stopped once a stop was asked, else its
+        current status (None for no such job). Does not advance the job, unlike DescribeLabelingJob."""
+        with self._lock:
+            job = self.jobs.get(self._key(name, region))
+            if job is None:
+                return None
+            if job.stop_requested and job.status not in TERMINAL_STATUSES:
+                return "Stopped"
+            return job.status
+
     # --- fault injection ---------------------------------------------------------------------------------------------
     def inject_fault(
         self,

@@ -42,6 +42,7 @@ from gt3d.execution_progress import HistoryReporter, Progress, parse_json
 from gt3d.ground_truth_emulator import GroundTruthEmulator, Outcome
 from gt3d.iam import NamedPolicy
 from gt3d.lambda_runtime import FunctionCode, InProcessLambda
+from gt3d.local_events import Delivery, LocalEventBus
 from gt3d.local_iam import LocalIam
 from gt3d.sfn_engine import ENGINE_CONFIG, local_engine
 
@@ -92,6 +93,8 @@ class LocalRunResult:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     iam_denials: list[str] = field(default_factory=list)
+    event_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    labeling_job_status: str | None = None
     duration_seconds: float = 0.0
 
     @property
@@ -122,7 +125,9 @@ class LocalRunResult:
             "states": self.states,
             "child_executions": self.child_executions,
             "labeling_job_request": self.labeling_job_request,
+            "labeling_job_status": self.labeling_job_status,
             "iam_denials": self.iam_denials,
+            "event_deliveries": self.event_deliveries,
         }
 
 
@@ -213,6 +218,7 @@ class LocalCloud:
         self.resolver = TokenResolver(assembly, region=self.region, account=self.account)
         self.emulator = GroundTruthEmulator(outcome=outcome, account_id=self.account)
         self.iam = LocalIam(account=self.account, region=self.region)
+        self.events = LocalEventBus(region=self.region, account=self.account, iam=self.iam)
         self.lambdas = InProcessLambda(
             region=self.region,
             account=self.account,
@@ -328,10 +334,22 @@ class LocalCloud:
             for logical_id, properties in self._resolved(stack, "AWS::S3::BucketPolicy"):
                 policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
                 self.iam.add_resource_policy(f"arn:aws:s3:::{properties['Bucket']}", policy)
+            for logical_id, properties in self._resolved(stack, "AWS::Lambda::Permission"):
+                function_arn = self._function_arn(str(properties["FunctionName"]))
+                self.iam.add_resource_policy(
+                    function_arn, _permission_policy(stack, logical_id, function_arn, properties)
+                )
+            for logical_id, properties in self._resolved(stack, "AWS::Events::Rule"):
+                self.events.add_rule(self.resolver.physical(stack, logical_id).attributes["Arn"], properties)
             for logical_id, properties in self._resolved(stack, "AWS::SNS::TopicPolicy"):
                 policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
                 for topic in properties["Topics"]:
                     self.iam.add_resource_policy(topic, policy)
+
+    def _function_arn(self, name_or_arn: str) -> str:
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name_or_arn}"
 
     def _resolved(self, stack: Stack, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in stack.of_type(resource_type):
@@ -523,6 +541,8 @@ class LocalCloud:
                 self._stop(sfn, execution_arn, reporter, "gt3d.LocalRunTimeout", cause)
                 continue
             time.sleep(_POLL_INTERVAL_SECONDS)
+        children = [child_record(sfn, child) for child in reporter.descendants()]
+        deliveries = self._deliver_ends(sfn, [execution_arn, *(child["execution_arn"] for child in children)])
         new_requests = self.emulator.requests[requests_before:]
         result = LocalRunResult(
             execution_arn=execution_arn,
@@ -535,13 +555,28 @@ class LocalCloud:
             labeling_job_request=new_requests[-1] if new_requests else None,
             description=dict(description),
             history=reporter.history,
-            child_executions=[child_record(sfn, child) for child in reporter.descendants()],
+            child_executions=children,
             notifications=[n for n in self.notifications() if n not in notifications_before],
             warnings=self.emulator.warnings[warnings_before:],
             iam_denials=[str(denial) for denial in self.iam.denials[denials_before:]],
+            event_deliveries=[
+                {"rule": d.rule, "target": d.target, "status": d.detail_status, "result": d.result} for d in deliveries
+            ],
+            labeling_job_status=(
+                self.emulator.final_status(new_requests[-1]["LabelingJobName"], self.region) if new_requests else None
+            ),
             duration_seconds=time.monotonic() - started,
         )
         return result
+
+    def _deliver_ends(self, sfn: Any, execution_arns: list[str]) -> list[Delivery]:
+        """Send each ended execution's status-change event through the synthesized EventBridge rules."""
+        deliveries = []
+        for arn in execution_arns:
+            for delivery in self.events.execution_ended(sfn.describe_execution(executionArn=arn)):
+                self.progress(f"[gt3d] EventBridge: {delivery.describe()}")
+                deliveries.append(delivery)
+        return deliveries
 
     @staticmethod
     def _stop(sfn: Any, execution_arn: str, reporter: HistoryReporter, error: str, cause: str) -> None:
@@ -636,3 +671,16 @@ def child_record(sfn: Any, child: HistoryReporter) -> dict[str, Any]:
         "status": description["status"],
         "states": child.states,
     }
+
+
+def _permission_policy(stack: Stack, logical_id: str, function_arn: str, properties: Mapping[str, Any]) -> NamedPolicy:
+    """Return an ``AWS::Lambda::Permission`` as the resource-policy statement Lambda stores for it."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": properties["Principal"]},
+        "Action": properties["Action"],
+        "Resource": function_arn,
+    }
+    if "SourceArn" in properties:
+        statement["Condition"] = {"ArnLike": {"AWS:SourceArn": properties["SourceArn"]}}
+    return NamedPolicy(f"{stack.stack_name}/{logical_id}", {"Version": "2012-10-17", "Statement": [statement]})

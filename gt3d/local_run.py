@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import CloudAssembly
 from gt3d.execution_progress import Progress, error_message, size
-from gt3d.ground_truth_emulator import Outcome
+from gt3d.ground_truth_emulator import OUTCOMES, Outcome
 from gt3d.local_cloud import (
     DEFAULT_TIME_SCALE,
     DEFAULT_TIMEOUT_SECONDS,
@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_TASK_TYPE",
     "DEFAULT_TIMEOUT_SECONDS",
     "DEFAULT_TIME_SCALE",
+    "RUN_OUTCOMES",
     "DeploymentError",
     "LocalCloud",
     "LocalRunError",
@@ -42,6 +43,10 @@ __all__ = [
 ]
 
 DEFAULT_TASK_TYPE = "3DPointCloudObjectTracking"
+RunOutcome = Literal["completed", "failed", "stopped", "unlabeled", "aborted"]
+RUN_OUTCOMES: tuple[RunOutcome, ...] = (*OUTCOMES, "aborted")
+"""How a local run ends: how the emulated Ground Truth ends the job, or ``aborted``: the execution is stopped
+(StopExecution) while the job is InProgress, and the abandoned job must then be stopped by the pipeline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +56,7 @@ class LocalRunOptions:
     task_type: str | None = None
     data_dir: Path = demo_data.DEFAULT_DIR
     source: str | None = None
-    outcome: Outcome = "completed"
+    outcome: RunOutcome = "completed"
     execution_input: Mapping[str, Any] | None = None
     out_dir: Path | None = None
     region: str | None = None
@@ -82,7 +87,7 @@ def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | Non
         assembly,
         region=options.region,
         source=options.source,
-        outcome=options.outcome,
+        outcome=_job_outcome(options.outcome),
         time_scale=options.time_scale,
         progress=report,
         echo_lambda_logs=options.echo_lambda_logs,
@@ -95,7 +100,13 @@ def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | Non
         )
         report(f"[gt3d] uploaded {count} object(s) ({size(total)}) from {options.data_dir} to {cloud.source_uri}")
         report(f"[gt3d] emulated Ground Truth outcome: {options.outcome}; waits scaled by {options.time_scale:g}")
-        result = cloud.run(payload, timeout_seconds=options.timeout_seconds)
+        if options.outcome == "aborted":
+            cloud.emulator.in_progress_polls = ABORTED_RUN_IN_PROGRESS_POLLS
+        result = cloud.run(
+            payload,
+            timeout_seconds=options.timeout_seconds,
+            stop_when=_job_in_progress(cloud) if options.outcome == "aborted" else None,
+        )
         if options.out_dir is not None:
             written = cloud.write_out(options.out_dir, result)
             report(f"[gt3d] wrote {written} object(s) of the labeling bucket and execution.json to {options.out_dir}")
@@ -107,6 +118,19 @@ def run_local(options: LocalRunOptions, *, progress: Callable[[str], None] | Non
         report(f"[gt3d] IAM denied {denial}")
     report(describe_outcome(result))
     return result
+
+
+ABORTED_RUN_IN_PROGRESS_POLLS = 1_000_000
+"""With ``--outcome aborted`` the job stays InProgress until something stops it."""
+
+
+def _job_outcome(outcome: RunOutcome) -> Outcome:
+    return "completed" if outcome == "aborted" else outcome
+
+
+def _job_in_progress(cloud: LocalCloud) -> Callable[[], bool]:
+    """Return a ``stop_when`` that answers True once the run's labeling job is InProgress."""
+    return lambda: any(job.status == "InProgress" for job in list(cloud.emulator.jobs.values()))
 
 
 def describe_outcome(result: LocalRunResult) -> str:
@@ -123,7 +147,9 @@ def describe_outcome(result: LocalRunResult) -> str:
             f"  label counters: {counters}"
         )
     message = error_message(result.cause)
-    lines = [f"{result.status} in {result.duration_seconds:.1f} s: {result.error}", f"  {message}"]
+    lines = [f"{result.status} in {result.duration_seconds:.1f} s: {result.error or 'stopped'}", f"  {message}"]
+    if result.labeling_job_status is not None:
+        lines.append(f"  labeling job: {result.labeling_job_status}")
     if result.error and result.error.startswith("States."):
         lines.append("  This is an error of the workflow definition or engine, not of the input: see the states above.")
     return "\n".join(lines)

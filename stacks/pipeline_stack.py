@@ -1,10 +1,11 @@
-"""PipelineStack [stateless]: one Lambda per step, the state machines and the results topic."""
+"""PipelineStack [stateless]: one Lambda per step, the state machines, the results topic, abandoned-job stopping and
+the operations alarms."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -15,8 +16,10 @@ from constructs import Construct
 from gt3d_core.labeling_job import EXECUTION_TAG_KEY
 from gt3d_core.workforce import SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.config import Settings
+from stacks.constructs.abandoned_jobs import AbandonedJobStopper
 from stacks.constructs.labeling_workflow import LabelingWorkflow, WorkflowFunctions
 from stacks.constructs.lambda_function import PipelineFunction, timeout_for_sdk_calls
+from stacks.constructs.operations_alarms import OperationsAlarms
 from stacks.constructs.s3_access import BucketPrefix, allow_read, allow_write
 
 
@@ -54,8 +57,6 @@ class PipelineStack(Stack):
             # The AWS managed key: only this account's principals (the workflow role) publish here.
             master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
         )
-        if settings.notification_email:
-            self.results_topic.add_subscription(subscriptions.EmailSubscription(settings.notification_email))
         self.workflow = LabelingWorkflow(
             self,
             "LabelingWorkflow",
@@ -63,11 +64,28 @@ class PipelineStack(Stack):
             results_topic=self.results_topic,
         )
         self.state_machine = self.workflow.state_machine
+        self.functions["abandoned"] = self._abandoned_execution_function()
+        self.abandoned_jobs = AbandonedJobStopper(
+            self, "AbandonedJobs", workflow=self.state_machine, function=self.functions["abandoned"]
+        )
+        self.operations = OperationsAlarms(
+            self,
+            "Operations",
+            state_machines={"Workflow": self.state_machine, "Monitor": self.workflow.monitor.state_machine},
+            functions={_pascal(step): fn.function for step, fn in self.functions.items()},
+            display_name=f"{settings.prefix} pipeline operations",
+        )
+        if settings.notification_email:
+            for topic in (self.results_topic, self.operations.topic):
+                topic.add_subscription(subscriptions.EmailSubscription(settings.notification_email))
 
         CfnOutput(
             self, "StateMachineArn", value=self.state_machine.state_machine_arn, description="Start executions here"
         )
         CfnOutput(self, "ResultsTopicArn", value=self.results_topic.topic_arn, description="Job outcome notifications")
+        CfnOutput(
+            self, "OperationsTopicArn", value=self.operations.topic.topic_arn, description="Alarms of the pipeline"
+        )
 
     def _functions(self, settings: Settings, source: BucketPrefix, workteam_arn: str) -> dict[str, PipelineFunction]:
         """One function per workflow step, each with a role that allows exactly that step's calls."""
@@ -77,6 +95,7 @@ class PipelineStack(Stack):
             "rewrite": self._rewrite_function(),
             "create": self._create_function(workteam_arn),
             "monitor": self._monitor_function(),
+            "stop": self._stop_function(),
         }
 
     def _plan_function(self, settings: Settings, source: BucketPrefix) -> PipelineFunction:
@@ -164,6 +183,46 @@ class PipelineStack(Stack):
         self._allow_labeling_jobs(monitor, "sagemaker:DescribeLabelingJob")
         return monitor
 
+    def _stop_function(self) -> PipelineFunction:
+        stop = PipelineFunction(
+            self,
+            "StopLabelingJob",
+            handler="stop_labeling_job.handler",
+            description="Stops the labeling job of a failed workflow execution",
+            timeout=timeout_for_sdk_calls(2),
+        )
+        self._allow_labeling_jobs(stop, "sagemaker:DescribeLabelingJob")
+        self._allow_labeling_jobs(stop, "sagemaker:StopLabelingJob")
+        return stop
+
+    def _abandoned_execution_function(self) -> PipelineFunction:
+        abandoned = PipelineFunction(
+            self,
+            "AbandonedExecution",
+            handler="abandoned_execution.handler",
+            description="Stops the labeling job of a workflow execution that ended without success, and says so",
+            environment={"RESULTS_TOPIC_ARN": self.results_topic.topic_arn},
+            # The history (a page per 1,000 events), then DescribeLabelingJob, StopLabelingJob and Publish.
+            timeout=timeout_for_sdk_calls(8),
+        )
+        abandoned.role.allow(
+            actions=["states:GetExecutionHistory"],
+            resources=[
+                self.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{self.state_machine.state_machine_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="Executions of the labeling workflow are named when they start; access is limited to "
+            "that one state machine's executions.",
+        )
+        self._allow_labeling_jobs(abandoned, "sagemaker:DescribeLabelingJob")
+        self._allow_labeling_jobs(abandoned, "sagemaker:StopLabelingJob")
+        abandoned.role.allow(actions=["sns:Publish"], resources=[self.results_topic.topic_arn])
+        return abandoned
+
     def _allow_labeling_jobs(
         self, function: PipelineFunction, action: str, *, conditions: dict[str, Any] | None = None
     ) -> None:
@@ -174,3 +233,7 @@ class PipelineStack(Stack):
             wildcard_reason="Labeling job names are chosen per execution; access is limited to labeling jobs of this "
             "account and region.",
         )
+
+
+def _pascal(step: str) -> str:
+    return step[:1].upper() + step[1:]

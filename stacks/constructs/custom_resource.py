@@ -13,6 +13,7 @@ from constructs import Construct
 
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.lambda_function import LOG_RETENTION, PipelineFunction
+from stacks.constructs.log_encryption import logs_key
 
 
 class HandlerCustomResource(Construct):
@@ -36,7 +37,11 @@ class HandlerCustomResource(Construct):
         super().__init__(scope, construct_id)
         self.handler = PipelineFunction(self, "Handler", handler=handler, description=description, timeout=timeout)
         framework_log_group = logs.LogGroup(
-            self, "ProviderLogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "ProviderLogGroup",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key(self),
         )
         framework_role = ExplicitRole(
             self,

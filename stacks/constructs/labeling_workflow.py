@@ -38,13 +38,14 @@ Lambda task already retried, and its error is the one to report."""
 
 @dataclass(frozen=True, slots=True)
 class WorkflowFunctions:
-    """The five Lambda functions of the workflow, one per task (``monitor``'s task runs in the monitor)."""
+    """The Lambda functions of the workflow, one per task (``monitor``'s task runs in the monitor)."""
 
     plan: lambda_.IFunction
     copy: lambda_.IFunction
     rewrite: lambda_.IFunction
     create: lambda_.IFunction
     monitor: lambda_.IFunction
+    stop: lambda_.IFunction
 
 
 _PLAN_LOCATIONS = {
@@ -75,7 +76,7 @@ class LabelingWorkflow(Construct):
 
     def _role(self, functions: WorkflowFunctions, topic: sns.ITopic, monitor: sfn.StateMachine) -> ExplicitRole:
         role = state_machine_role(self, description="Runs the Ground Truth 3D labeling workflow")
-        invoked = (functions.plan, functions.copy, functions.rewrite, functions.create)
+        invoked = (functions.plan, functions.copy, functions.rewrite, functions.create, functions.stop)
         role.allow(actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked])
         role.allow(actions=["sns:Publish"], resources=[topic.topic_arn])
         # startExecution.sync:2 on the monitor (as documented for the Step Functions integration): start it,
@@ -103,7 +104,8 @@ class LabelingWorkflow(Construct):
 
     def _definition(self, functions: WorkflowFunctions) -> sfn.IChainable:
         notify_failure = self._failure_path()
-        run_monitor = self._monitor_step(notify_failure)
+        stop_then_notify = self._stop_job_step(functions.stop, notify_failure)
+        run_monitor = self._monitor_step(stop_then_notify)
         # JSONPath cannot put the child's output at $.monitor directly: the task leaves it at $.monitor.last.
         read_result = sfn.Pass(self, "ReadMonitorResult", input_path="$.monitor.last", result_path="$.monitor")
         initial_wait = sfn.Pass(
@@ -113,7 +115,7 @@ class LabelingWorkflow(Construct):
             result_path="$.monitor",
         )
         return (
-            self._preparation_steps(functions, notify_failure)
+            self._preparation_steps(functions, notify_failure, after_create=stop_then_notify)
             .next(initial_wait)
             .next(run_monitor)
             .next(read_result)
@@ -131,8 +133,10 @@ class LabelingWorkflow(Construct):
         notify_failure.next(failed)
         return notify_failure
 
-    def _preparation_steps(self, functions: WorkflowFunctions, on_error: sfn.IChainable) -> sfn.Chain:
-        """PlanLabelingJob -> CopyData -> RewriteManifests -> CreateLabelingJob."""
+    def _preparation_steps(
+        self, functions: WorkflowFunctions, on_error: sfn.IChainable, *, after_create: sfn.IChainable
+    ) -> sfn.Chain:
+        """PlanLabelingJob -> CopyData -> RewriteManifests -> CreateLabelingJob (whose failure may leave a job)."""
         plan = invoke_lambda(
             self,
             "PlanLabelingJob",
@@ -180,9 +184,30 @@ class LabelingWorkflow(Construct):
             None,  # the payload is the plan object itself
             input_path="$.plan",
             result_path="$.job",
-            on_error=on_error,
+            # A create that failed after Ground Truth accepted it (a lost response, a timeout) may leave a job.
+            on_error=after_create,
         )
         return plan.next(copy).next(rewrite).next(create)
+
+    def _stop_job_step(self, stop: lambda_.IFunction, notify_failure: sfn.IChainable) -> sfn.IChainable:
+        """StopLabelingJob -> NotifyFailure: a failure once the job may exist stops it, so workers get no more tasks."""
+        stop_job = invoke_lambda(
+            self,
+            "StopLabelingJob",
+            stop,
+            sfn.TaskInput.from_object(
+                {
+                    "job_name": sfn.JsonPath.string_at("$.plan.job_name"),
+                    "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
+                }
+            ),
+            result_path="$.stop",
+            # A stop that fails must not hide the error being reported; the EventBridge target tries again.
+            on_error=notify_failure,
+            error_path="$.stop_error",
+        )
+        stop_job.next(notify_failure)
+        return stop_job
 
     def _monitor_step(self, on_error: sfn.IChainable) -> tasks.StepFunctionsStartExecution:
         """RunLabelingJobMonitor: one monitor execution (at most MONITOR_POLL_BUDGET polls), its last ``$.monitor``."""

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from gt3d_core.sdk_budget import SDK_CALL_BUDGET
 from stacks.constructs.explicit_role import ExplicitRole
+from stacks.constructs.log_encryption import logs_key
 from stacks.constructs.nag import acknowledge
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda_src"
@@ -60,7 +61,13 @@ class PipelineFunction(Construct):
         memory_size: int = 256,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key(self),
+        )
         self.role = ExplicitRole(
             self,
             "ExecutionRole",

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from gt3d_core.errors import AwsTransientError
 from stacks.constructs.explicit_role import ExplicitRole
+from stacks.constructs.log_encryption import logs_key
 
 LAMBDA_SERVICE_ERRORS = (
     "Lambda.ClientExecutionTimeoutException",
@@ -81,6 +82,7 @@ def logged_state_machine(
         log_group_name=f"/aws/vendedlogs/states/{Stack.of(scope).stack_name}-{log_name}",
         retention=logs.RetentionDays.THREE_MONTHS,
         removal_policy=RemovalPolicy.DESTROY,
+        encryption_key=logs_key(scope),
     )
     machine = sfn.StateMachine(
         scope,
@@ -108,6 +110,7 @@ def invoke_lambda(
     input_path: str | None = None,
     result_path: str,
     on_error: sfn.IChainable | None,
+    error_path: str = "$.error",
 ) -> tasks.LambdaInvoke:
     """Return a Lambda task that retries service, timeout and transient errors; the rest go to ``on_error``."""
     task = tasks.LambdaInvoke(
@@ -124,5 +127,5 @@ def invoke_lambda(
     task.add_retry(errors=list(LAMBDA_TIMEOUT_ERRORS), interval=Duration.seconds(5), max_attempts=2, backoff_rate=2)
     task.add_retry(errors=list(TRANSIENT_ERRORS), interval=Duration.seconds(5), max_attempts=5, backoff_rate=2)
     if on_error is not None:
-        task.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
+        task.add_catch(on_error, errors=[sfn.Errors.ALL], result_path=error_path)
     return task

@@ -389,7 +389,7 @@ def test_given_a_job_that_outlasts_one_monitor_execution_then_the_workflow_start
     assert [json.loads(n["message"])["status"] for n in result.notifications] == ["Completed"]
 
 
-def test_given_the_labeling_job_disappears_then_the_monitor_fails_and_the_workflow_reports_its_error(
+def test_given_the_monitor_fails_while_the_job_runs_then_the_workflow_stops_the_job_and_reports_the_error_once(
     synthesized_app: Path,
 ) -> None:
     with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
@@ -402,11 +402,16 @@ def test_given_the_labeling_job_disappears_then_the_monitor_fails_and_the_workfl
     monitor = json.loads(result.cause or "")  # the monitor execution, as DescribeExecution reports it
     assert monitor["Status"] == "FAILED" and monitor["Error"] == "InvalidRequestError"
     assert "No labeling job named" in json.loads(monitor["Cause"])["errorMessage"]
-    assert result.states[-3:] == ["LabelingJobMonitorFailed", "NotifyFailure", "Failed"]
+    assert result.states[-4:] == ["LabelingJobMonitorFailed", "StopLabelingJob", "NotifyFailure", "Failed"]
     (failed,) = result.child_executions
     assert failed["status"] == "FAILED" and failed["states"][-1] == "MonitorLabelingJob"
+    # The job was still there (the monitor's one call failed): workers must get no more of its tasks.
+    assert result.labeling_job_status == "Stopped"
+    # One notice: the workflow's own; the EventBridge target sees NotifyFailure in the history and adds none.
     (notification,) = result.notifications
     assert json.loads(notification["message"]) == {"Error": result.error, "Cause": result.cause}
+    (delivery,) = result.event_deliveries
+    assert delivery["status"] == "FAILED" and delivery["result"]["notified"] is False
 
 
 def test_given_a_run_stopped_while_the_job_is_watched_then_the_workflow_and_its_monitor_execution_are_aborted(

@@ -18,7 +18,6 @@ from infra_helpers import (
     flatten,
     function_by_handler,
     function_statements,
-    only_resource,
     resources_of_type,
     role_statements,
     state_machine_definitions,
@@ -40,6 +39,8 @@ HANDLERS = (
     "rewrite_manifests.handler",
     "create_labeling_job.handler",
     "monitor_labeling_job.handler",
+    "stop_labeling_job.handler",
+    "abandoned_execution.handler",
 )
 STATES = {
     "PlanLabelingJob": "Task",
@@ -54,6 +55,7 @@ STATES = {
     "Succeeded": "Succeed",
     "LabelingJobNotSucceeded": "Pass",
     "LabelingJobMonitorFailed": "Pass",
+    "StopLabelingJob": "Task",
     "NotifyFailure": "Task",
     "Failed": "Fail",
 }
@@ -144,6 +146,16 @@ def ground_truth_role_arn(created: Synthesized) -> str:
         if "Export" in output and output["Value"] == {"Fn::GetAtt": [role_id, "Arn"]}
     ]
     return f"import({export})"
+
+
+def _results_topic_id(pipeline: dict[str, Any]) -> str:
+    return str(pipeline["Outputs"]["ResultsTopicArn"]["Value"]["Ref"])
+
+
+@pytest.fixture(scope="module")
+def results_topic_id(pipeline: dict[str, Any]) -> str:
+    """The results topic (the stack's other topic is the operations topic the alarms publish to)."""
+    return _results_topic_id(pipeline)
 
 
 @pytest.fixture(scope="module")
@@ -529,7 +541,7 @@ def test_given_the_monitor_run_fails_when_synthesized_then_service_errors_are_re
     assert retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1
     assert run["Catch"] == [
         {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "LabelingJobMonitorFailed"},
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "StopLabelingJob"},
     ]
     # A failed monitor execution is reported under one name; its DescribeExecution output (with the monitor's
     # own Error and Cause) is the cause.
@@ -537,7 +549,7 @@ def test_given_the_monitor_run_fails_when_synthesized_then_service_errors_are_re
         "Type": "Pass",
         "Parameters": {"Error": "LabelingJobMonitorFailed", "Cause.$": "$.error.Cause"},
         "ResultPath": "$.error",
-        "Next": "NotifyFailure",
+        "Next": "StopLabelingJob",
     }
 
 
@@ -651,12 +663,37 @@ def _assert_retries_service_and_transient_errors_only(task: dict[str, Any]) -> N
     assert all(retrier["BackoffRate"] > 1 and retrier["MaxAttempts"] > 1 for retrier in task["Retry"])
 
 
+FAILURE_NEXT = {
+    "PlanLabelingJob": "NotifyFailure",
+    "CopyData": "NotifyFailure",
+    "RewriteManifests": "NotifyFailure",
+    # A create that failed after Ground Truth accepted it (a lost response, a timeout) may have left a job.
+    "CreateLabelingJob": "StopLabelingJob",
+}
+
+
 @pytest.mark.parametrize("name", sorted(LAMBDA_TASKS))
 def test_given_each_lambda_task_when_synthesized_then_it_retries_service_and_transient_errors_and_catches_the_rest(
     states: dict[str, Any], name: str
 ) -> None:
     _assert_retries_service_and_transient_errors_only(states[name])
-    assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
+    retried = {error for retrier in states[name]["Retry"] for error in retrier["ErrorEquals"]}
+    assert {"Sandbox.Timedout", "States.Timeout"} <= retried  # every handler is idempotent
+    assert states[name]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": FAILURE_NEXT[name]}
+    ]
+
+
+def test_given_a_failure_once_the_job_may_exist_when_synthesized_then_the_job_is_stopped_before_it_is_reported(
+    pipeline: dict[str, Any], states: dict[str, Any]
+) -> None:
+    stop = states["StopLabelingJob"]
+
+    assert stop["Resource"] == f"<{_function_logical_id(pipeline, 'stop_labeling_job.handler')}.Arn>"
+    assert stop["Parameters"] == {"job_name.$": "$.plan.job_name", "execution_name.$": "$$.Execution.Name"}
+    assert stop["Next"] == "NotifyFailure"
+    # A stop that fails must not replace the error being reported.
+    assert stop["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.stop_error", "Next": "NotifyFailure"}]
 
 
 def test_given_the_monitors_lambda_task_when_synthesized_then_it_retries_the_same_and_lets_the_rest_fail_the_monitor(
@@ -668,9 +705,9 @@ def test_given_the_monitors_lambda_task_when_synthesized_then_it_retries_the_sam
 
 
 def test_given_the_failure_path_when_synthesized_then_it_notifies_and_fails_with_the_error_and_cause(
-    pipeline: dict[str, Any], states: dict[str, Any]
+    states: dict[str, Any], results_topic_id: str
 ) -> None:
-    topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
+    topic_id = results_topic_id
 
     assert states["LabelingJobNotSucceeded"]["Parameters"] == {
         "Error": "LabelingJobNotSucceeded",
@@ -713,13 +750,14 @@ def _machine_permissions(pipeline: dict[str, Any], machine_id: str) -> set[tuple
     return granted - wildcard
 
 
-def test_given_the_workflow_role_when_synthesized_then_it_invokes_four_functions_publishes_and_runs_the_monitor(
-    pipeline: dict[str, Any], workflow_id: str, monitor_id: str
+def test_given_the_workflow_role_when_synthesized_then_it_invokes_its_functions_publishes_and_runs_the_monitor(
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str, results_topic_id: str
 ) -> None:
-    topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
+    topic_id = results_topic_id
+    invoked = (*HANDLERS[:4], "stop_labeling_job.handler")
 
     assert _machine_permissions(pipeline, workflow_id) == {
-        *{("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, handler)}.Arn>") for handler in HANDLERS[:4]},
+        *{("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, handler)}.Arn>") for handler in invoked},
         ("sns:Publish", f"<{topic_id}>"),
         # startExecution.sync:2, as documented for the Step Functions integration: start the monitor, watch and
         # stop its executions, and the managed rule through which Step Functions learns that one ended.
@@ -796,9 +834,9 @@ def test_given_the_results_topic_when_synthesized_then_it_is_encrypted_ssl_only_
     created: Synthesized, imported_workteam: Synthesized
 ) -> None:
     template = created.template("Gt3dPipeline")
-    topic_id, _ = only_resource(created.templates["Gt3dPipeline"], "AWS::SNS::Topic")
+    topic_id = _results_topic_id(created.templates["Gt3dPipeline"])
 
-    _, topic = only_resource(created.templates["Gt3dPipeline"], "AWS::SNS::Topic")
+    topic = created.templates["Gt3dPipeline"]["Resources"][topic_id]
     assert flatten(topic["Properties"]["KmsMasterKeyId"]).endswith(":alias/aws/sns")
     template.has_resource_properties(
         "AWS::SNS::TopicPolicy",
@@ -814,14 +852,15 @@ def test_given_the_results_topic_when_synthesized_then_it_is_encrypted_ssl_only_
         "AWS::SNS::Subscription",
         {"Protocol": "email", "Endpoint": NOTIFICATION_EMAIL, "TopicArn": {"Ref": topic_id}},
     )
+    template.resource_count_is("AWS::SNS::Subscription", 2)  # the results and the operations topic
     imported_workteam.template("Gt3dPipeline").resource_count_is("AWS::SNS::Subscription", 0)
 
 
-def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_machine_and_topic(
-    created: Synthesized, pipeline: dict[str, Any]
+def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_machine_and_topics(
+    created: Synthesized, pipeline: dict[str, Any], results_topic_id: str
 ) -> None:
     template = created.template("Gt3dPipeline")
-    topic_id, _ = only_resource(pipeline, "AWS::SNS::Topic")
+    topic_id = results_topic_id
 
     # The workflow, where executions start (the monitor is started by it and is not an output).
     (machine_id,) = [
@@ -831,3 +870,108 @@ def test_given_the_pipeline_stack_when_synthesized_then_it_outputs_the_state_mac
     ]
     template.has_output("StateMachineArn", {"Value": {"Ref": machine_id}})
     template.has_output("ResultsTopicArn", {"Value": {"Ref": topic_id}})
+    template.has_output("OperationsTopicArn", {"Value": {"Ref": Match.string_like_regexp("OperationsTopic")}})
+
+
+# --- abandoned jobs, alarms, log encryption -----------------------------------------------------------------------
+
+
+def test_given_an_execution_that_ends_without_success_when_synthesized_then_a_rule_sends_it_to_the_stopping_function(
+    pipeline: dict[str, Any], workflow_id: str
+) -> None:
+    (rule_id, rule), *others = resources_of_type(pipeline, "AWS::Events::Rule").items()
+    function_id = _function_logical_id(pipeline, "abandoned_execution.handler")
+
+    assert others == []
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": [{"Ref": workflow_id}]},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    (permission,) = resources_of_type(pipeline, "AWS::Lambda::Permission").values()
+    assert permission["Properties"] == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+        "Principal": "events.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+    }
+
+
+def test_given_the_abandoned_execution_function_when_synthesized_then_it_reads_histories_stops_jobs_and_reports(
+    pipeline: dict[str, Any], workflow_id: str, results_topic_id: str
+) -> None:
+    assert _step_permissions(pipeline, "abandoned_execution.handler") == {
+        ("states:GetExecutionHistory", f"arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{workflow_id}.Name>:*"),
+        ("sagemaker:DescribeLabelingJob", LABELING_JOBS),
+        ("sagemaker:StopLabelingJob", LABELING_JOBS),
+        ("sns:Publish", f"<{results_topic_id}>"),
+    }
+    assert _step_permissions(pipeline, "stop_labeling_job.handler") == {
+        ("sagemaker:DescribeLabelingJob", LABELING_JOBS),
+        ("sagemaker:StopLabelingJob", LABELING_JOBS),
+    }
+
+
+def test_given_the_pipeline_when_synthesized_then_every_unattended_failure_raises_an_alarm_on_the_operations_topic(
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str
+) -> None:
+    operations_topic = pipeline["Outputs"]["OperationsTopicArn"]["Value"]["Ref"]
+    alarms = list(resources_of_type(pipeline, "AWS::CloudWatch::Alarm").values())
+    watched = {
+        (
+            alarm["Properties"]["Namespace"],
+            alarm["Properties"]["MetricName"],
+            flatten(alarm["Properties"]["Dimensions"]),
+        )
+        for alarm in alarms
+    }
+
+    for machine in (workflow_id, monitor_id):
+        for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
+            assert any(ns == "AWS/States" and name == metric and machine in dims for ns, name, dims in watched)
+    for handler in HANDLERS:
+        function_id = _function_logical_id(pipeline, handler)
+        assert any(ns == "AWS/Lambda" and name == "Errors" and function_id in dims for ns, name, dims in watched)
+    assert all(alarm["Properties"]["AlarmActions"] == [{"Ref": operations_topic}] for alarm in alarms)
+
+
+def test_given_the_operations_topic_when_synthesized_then_its_own_key_lets_cloudwatch_and_eventbridge_publish(
+    pipeline: dict[str, Any],
+) -> None:
+    operations_topic = pipeline["Outputs"]["OperationsTopicArn"]["Value"]["Ref"]
+    key_id = pipeline["Resources"][operations_topic]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = pipeline["Resources"][key_id]["Properties"]
+
+    services = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s.get("Principal", {})]
+    assert {service for s in services for service in as_list(s["Principal"]["Service"])} == {
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+    }
+    assert {action for s in services for action in as_list(s["Action"])} == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert key["EnableKeyRotation"] is True
+
+
+def test_given_every_stack_when_synthesized_then_every_log_group_is_encrypted_with_the_stacks_logs_key(
+    created: Synthesized,
+) -> None:
+    for stack, template in created.templates.items():
+        groups = resources_of_type(template, "AWS::Logs::LogGroup")
+        keys = {
+            lid: res
+            for lid, res in resources_of_type(template, "AWS::KMS::Key").items()
+            if "CloudWatch Logs" in res["Properties"]["Description"]
+        }
+        if not groups:
+            continue
+        ((key_id, key),) = keys.items()
+        assert all(g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]} for g in groups.values()), stack
+        (logs_statement,) = [
+            s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in s.get("Principal", {})
+        ]
+        assert logs_statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+        assert flatten(logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) == (
+            "arn:aws:logs:us-east-1:<AWS::AccountId>:log-group:*"
+        )

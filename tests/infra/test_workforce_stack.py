@@ -187,7 +187,7 @@ def test_given_create_mode_when_synthesized_then_the_worker_topic_is_encrypted_s
     created: Synthesized,
 ) -> None:
     template = created.template("Gt3dWorkforce")
-    key_id, _ = only_resource(_workforce(created), "AWS::KMS::Key")
+    key_id, _ = _topic_key(_workforce(created))
 
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
@@ -213,8 +213,15 @@ def test_given_create_mode_when_synthesized_then_the_worker_topic_is_encrypted_s
     )
 
 
+def _topic_key(workforce: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The key the worker notification topic is encrypted with (the stack's other key encrypts its log groups)."""
+    _, topic = only_resource(workforce, "AWS::SNS::Topic")
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    return key_id, workforce["Resources"][key_id]
+
+
 def _sagemaker_key_statement(workforce: Mapping[str, Any]) -> dict[str, Any]:
-    _, key = only_resource(workforce, "AWS::KMS::Key")
+    _, key = _topic_key(workforce)
     (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Principal") == SAGEMAKER]
     return dict(statement)
 
@@ -412,7 +419,10 @@ def test_given_an_imported_workteam_when_synthesized_then_nothing_of_a_pool_or_t
 
     types = {res["Type"] for res in workforce["Resources"].values()}
     assert not any(t.startswith("AWS::Cognito::") for t in types)
-    assert not {"AWS::SageMaker::Workteam", "AWS::SNS::Topic", "AWS::KMS::Key"} & types
+    assert not {"AWS::SageMaker::Workteam", "AWS::SNS::Topic"} & types
+    # The one key left encrypts the portal custom resource's log groups.
+    (key,) = resources_of_type(workforce, "AWS::KMS::Key").values()
+    assert key["Properties"]["Description"].startswith("Encrypts the CloudWatch Logs log groups")
 
 
 def test_given_an_imported_workteam_when_synthesized_then_the_portal_resource_only_describes_it(
