@@ -208,17 +208,6 @@ def started_execution(event: Mapping[str, Any]) -> str | None:
     return arn if isinstance(arn, str) else None
 
 
-def _child_record(sfn: Any, child: HistoryReporter) -> dict[str, Any]:
-    """Return what ``execution.json`` says about one execution the run started from a task."""
-    description = sfn.describe_execution(executionArn=child.execution_arn)
-    return {
-        "execution_arn": child.execution_arn,
-        "state_machine_arn": description["stateMachineArn"],
-        "status": description["status"],
-        "states": child.states,
-    }
-
-
 def json_path(document: Any, path: str) -> Any:
     """Evaluate a plain dotted JSONPath (``$.a.b``) against ``document``; None when it does not apply."""
     if not path.startswith("$"):
@@ -229,3 +218,14 @@ def json_path(document: Any, path: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def child_record(sfn: Any, child: HistoryReporter) -> dict[str, Any]:
+    """Return what ``execution.json`` says about one execution the run started from a task."""
+    description = sfn.describe_execution(executionArn=child.execution_arn)
+    return {
+        "execution_arn": child.execution_arn,
+        "state_machine_arn": description["stateMachineArn"],
+        "status": description["status"],
+        "states": child.states,
+    }

@@ -38,7 +38,7 @@ from moto.stepfunctions.responses import get_backend as sfn_backend
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
-from gt3d.execution_progress import HistoryReporter, Progress, parse_json
+from gt3d.execution_progress import HistoryReporter, Progress, child_record, parse_json
 from gt3d.ground_truth_emulator import GroundTruthEmulator, Outcome
 from gt3d.iam import NamedPolicy
 from gt3d.lambda_runtime import FunctionCode, InProcessLambda
@@ -660,17 +660,6 @@ def moto_history(execution_arn: str) -> list[dict[str, Any]]:
         }
         for event in events
     ]
-
-
-def child_record(sfn: Any, child: HistoryReporter) -> dict[str, Any]:
-    """Return what ``execution.json`` says about one execution the run started from a task."""
-    description = sfn.describe_execution(executionArn=child.execution_arn)
-    return {
-        "execution_arn": child.execution_arn,
-        "state_machine_arn": description["stateMachineArn"],
-        "status": description["status"],
-        "states": child.states,
-    }
 
 
 def _permission_policy(stack: Stack, logical_id: str, function_arn: str, properties: Mapping[str, Any]) -> NamedPolicy:

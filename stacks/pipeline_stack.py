@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -21,6 +21,7 @@ from stacks.constructs.labeling_workflow import LabelingWorkflow, WorkflowFuncti
 from stacks.constructs.lambda_function import PipelineFunction, timeout_for_sdk_calls
 from stacks.constructs.operations_alarms import OperationsAlarms
 from stacks.constructs.s3_access import BucketPrefix, allow_read, allow_write
+from stacks.constructs.workflow_parts import executions_arn
 
 
 class PipelineStack(Stack):
@@ -207,14 +208,7 @@ class PipelineStack(Stack):
         )
         abandoned.role.allow(
             actions=["states:GetExecutionHistory"],
-            resources=[
-                self.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{self.state_machine.state_machine_name}:*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
+            resources=[executions_arn(self.state_machine)],
             wildcard_reason="Executions of the labeling workflow are named when they start; access is limited to "
             "that one state machine's executions.",
         )

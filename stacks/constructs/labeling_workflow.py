@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -17,7 +17,7 @@ from constructs import Construct
 
 from stacks.constructs.explicit_role import ExplicitRole
 from stacks.constructs.labeling_job_monitor import LabelingJobMonitor
-from stacks.constructs.workflow_parts import invoke_lambda, logged_state_machine, state_machine_role
+from stacks.constructs.workflow_parts import executions_arn, invoke_lambda, logged_state_machine, state_machine_role
 
 INITIAL_WAIT_SECONDS = 30
 WORKFLOW_TIMEOUT = Duration.days(31)
@@ -82,23 +82,15 @@ class LabelingWorkflow(Construct):
         # startExecution.sync:2 on the monitor (as documented for the Step Functions integration): start it,
         # watch and stop its executions, and keep the managed rule that reports their end.
         role.allow(actions=["states:StartExecution"], resources=[monitor.state_machine_arn])
-        stack = Stack.of(self)
         role.allow(
             actions=["states:DescribeExecution", "states:StopExecution"],
-            resources=[
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{monitor.state_machine_name}:*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
+            resources=[executions_arn(monitor)],
             wildcard_reason="Executions of the monitor state machine get names chosen by Step Functions when the "
             "workflow starts them; access is limited to executions of that one state machine.",
         )
         role.allow(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[stack.format_arn(service="events", resource="rule", resource_name=SYNC_EVENTS_RULE)],
+            resources=[Stack.of(self).format_arn(service="events", resource="rule", resource_name=SYNC_EVENTS_RULE)],
         )
         return role
 

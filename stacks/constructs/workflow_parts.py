@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -30,6 +30,16 @@ created), so another attempt is safe, and it resumes where the last one stopped.
 
 TRANSIENT_ERRORS = (AwsTransientError.__name__,)
 """Raised by the handlers for throttling and AWS service faults; user-fixable errors are never retried."""
+
+
+def executions_arn(machine: sfn.StateMachine) -> str:
+    """Return the ARN pattern of every execution of ``machine`` (Step Functions names executions as they start)."""
+    return Stack.of(machine).format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{machine.state_machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def state_machine_role(scope: Construct, *, description: str) -> ExplicitRole:
