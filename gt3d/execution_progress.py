@@ -176,9 +176,12 @@ class HistoryReporter:
         if not isinstance(result, dict):
             return ""
         if {"copied", "skipped"} <= result.keys():
+            warnings = [str(warning) for warning in result.get("warnings") or []]
+            # Data Ground Truth accepts but that probably will not do what the user wants: shown where it is found.
+            shown = "".join(f"\n{self.indent}  ! warning: {warning}" for warning in warnings)
             return (
                 f"copied {result['copied']} object(s) ({size(int(result.get('bytes', 0)))}), "
-                f"skipped {result['skipped']} already there"
+                f"skipped {result['skipped']} already there{shown}"
             )
         if "rewritten" in result:
             return f"rewrote {result['rewritten']} file(s), {result.get('uris', 0)} URI(s) moved"

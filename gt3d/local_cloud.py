@@ -258,6 +258,16 @@ class LocalCloud:
         """Return the deployment's labeling bucket (input and output locations)."""
         return self.deployment.labeling_bucket
 
+    def stack_outputs(self) -> dict[str, dict[str, str]]:
+        """Return every stack's outputs as the emulated deployment resolved them: ``{stack name: {key: value}}``."""
+        return {
+            stack.stack_name: {
+                key: str(self.resolver.resolve(stack, output["Value"]))
+                for key, output in stack.template.get("Outputs", {}).items()
+            }
+            for stack in self.assembly.stacks
+        }
+
     @property
     def source_uri(self) -> str:
         """Return the source location the data is uploaded to and copied from."""

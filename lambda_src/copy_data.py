@@ -10,8 +10,11 @@ JSON files are read, to find what they reference. Each copy records the source E
 (``x-amz-meta-gt3d-source-etag``), so a re-run skips every object whose target already came from the same source
 version, even after the rewrite step changed it or a multipart copy gave it a different ETag.
 
+Every documented Ground Truth input rule (docs/ground-truth-rules.md) is enforced here, before the first copy.
 Objects referenced *outside* the source location are neither copied nor checked: they stay where they are and
-Ground Truth reads them in place (the rewrite leaves their URIs alone), so its role needs read access to them.
+Ground Truth reads them in place (the rewrite leaves their URIs alone), so its role needs read access to them and
+their bucket the CORS policy; the result's ``warnings`` say so. ``s3://`` strings in fields the documentation does
+not define are copied when they exist and never required to.
 """
 
 from __future__ import annotations
@@ -29,19 +32,19 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, is_access_denied, is_not_found, logger, object_attributes, sdk_config
 
+from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
+from gt3d_core.findings import cap_warnings
+from gt3d_core.json_text import decode_json_bytes
+from gt3d_core.label_categories import parse_label_category_config
 from gt3d_core.labeling_job import validate_relative_path
-from gt3d_core.manifest import (
-    References,
-    S3Location,
-    S3Uri,
-    check_task_fit,
-    decode_json_bytes,
-    parse_label_category_config,
-    parse_manifest,
-    parse_sequence_file,
-)
+from gt3d_core.manifest import parse_manifest
+from gt3d_core.point_cloud import check_point_cloud_sizes
+from gt3d_core.references import References, missing_objects, outside_source_warning
+from gt3d_core.rules import MANIFEST_JSON_LINES, REF_EXISTS
+from gt3d_core.s3_location import S3Location, S3Uri
+from gt3d_core.sequence_file import parse_sequence_file
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -75,15 +78,16 @@ class CopyRequest:
     target: S3Location
     manifest: str
     label_category_config: str
-    task_type: TaskType | None = None
-    label_attribute_name: str | None = None
+    task_type: TaskType
+    label_attribute_name: str
 
     @classmethod
     def from_event(cls, event: object) -> CopyRequest:
         """Parse the state machine's payload; raise ``InvalidRequestError`` saying which field is wrong and how."""
         if not isinstance(event, Mapping):
             raise InvalidRequestError(
-                'The copy event must be an object {"source", "target", "manifest", "label_category_config"}.'
+                'The copy event must be an object {"task_type", "label_attribute_name", "source", "target", '
+                '"manifest", "label_category_config"}.'
             )
         source = S3Location.from_event(event.get("source"), "source")
         target = S3Location.from_event(event.get("target"), "target")
@@ -93,15 +97,17 @@ class CopyRequest:
                 "(the source is only ever read)."
             )
         name = event.get("task_type")
+        if not isinstance(name, str):
+            raise InvalidRequestError(f"`task_type` must be the task type's name; got {name!r}.")
         label_attribute_name = event.get("label_attribute_name")
-        if label_attribute_name is not None and not isinstance(label_attribute_name, str):
+        if not isinstance(label_attribute_name, str):
             raise InvalidRequestError(f"`label_attribute_name` must be a string; got {label_attribute_name!r}.")
         return cls(
             source=source,
             target=target,
             manifest=_relative_key(event, "manifest"),
             label_category_config=_relative_key(event, "label_category_config"),
-            task_type=task_type(name) if isinstance(name, str) else None,
+            task_type=task_type(name),
             label_attribute_name=label_attribute_name,
         )
 
@@ -118,16 +124,36 @@ def _relative_key(event: Mapping[str, Any], field: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CopyResult:
-    """What one run did; ``json_keys`` lists every input JSON file now at the target, copied or skipped."""
+    """What one run did; ``json_keys`` lists every input JSON file now at the target, copied or skipped.
+
+    ``warnings`` lists data that was accepted but probably will not do what the user wants (capped, with a count).
+    """
 
     copied: int
     skipped: int
     bytes: int
     json_keys: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the handler's response: ``{"copied", "skipped", "bytes", "json_keys"}``."""
-        return {"copied": self.copied, "skipped": self.skipped, "bytes": self.bytes, "json_keys": list(self.json_keys)}
+        """Return the handler's response: ``{"copied", "skipped", "bytes", "json_keys", "warnings"}``."""
+        return {
+            "copied": self.copied,
+            "skipped": self.skipped,
+            "bytes": self.bytes,
+            "json_keys": list(self.json_keys),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """The validated input JSON files, what they reference, the sequence files missing, and the warnings."""
+
+    json_objects: Mapping[str, _SourceObject]
+    references: References
+    missing: tuple[S3Uri, ...]
+    warnings: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,36 +209,36 @@ def copy_data(
     """
     source, target = request.source, request.target
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        json_objects, references, missing = _read_inputs(s3, request, pool)
-        data_keys = sorted(
-            {source.relative_key(uri) for uri in references.objects if source.contains(uri)} - set(json_objects)
-        )
+        inputs = _read_inputs(s3, request, pool)
+        within = inputs.references.within(source)
+        data_keys = sorted({source.relative_key(uri) for uri in within.objects} - set(inputs.json_objects))
         stats = _stat_keys(s3, source.bucket, [source.key(key) for key in data_keys], pool)
-        missing.extend(source.uri(key) for key in data_keys if source.key(key) not in stats)
+        existing = {source.uri(key) for key in data_keys if source.key(key) in stats}
+        missing = [*inputs.missing, *missing_objects(within, existing)]
         if missing:
             raise MissingObjectsError(_missing_message(request, missing))
+        present = [key for key in data_keys if source.uri(key) in existing]  # pass-through URIs may name nothing
+        check_point_cloud_sizes(within.point_clouds, {source.uri(key): stats[source.key(key)].size for key in present})
         objects = [
-            *json_objects.values(),
-            *(_SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in data_keys),
+            *inputs.json_objects.values(),
+            *(_SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in present),
         ]
         to_copy = _needing_copy(s3, target, objects, pool)
-        outside = len(references.all) - len(references.within(source).all)
+        outside = outside_source_warning(inputs.references, source)
+        warnings = (*inputs.warnings, *([outside] if outside else []))
         logger.info(
             "Copy planned",
             extra={"source": str(source), "target": str(target), "objects": len(objects), "to_copy": len(to_copy)},
         )
-        if outside:
-            logger.warning(
-                "Objects referenced outside the source location are left in place; the Ground Truth role reads "
-                "only the input location, so grant it access to them or move them under the source",
-                extra={"outside_source": outside},
-            )
+        if warnings:
+            logger.warning("Inputs accepted with warnings", extra={"warnings": len(warnings)})
         _run(pool, lambda item: _copy_one(s3, request, item, transfer_config), to_copy)
     result = CopyResult(
         copied=len(to_copy),
         skipped=len(objects) - len(to_copy),
         bytes=sum(item.size for item in to_copy),
-        json_keys=tuple(target.key(key) for key in json_objects),
+        json_keys=tuple(target.key(key) for key in inputs.json_objects),
+        warnings=cap_warnings(warnings),
     )
     logger.info("Copy finished", extra={"copied": result.copied, "skipped": result.skipped, "bytes": result.bytes})
     return result
@@ -223,10 +249,8 @@ def _run(pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: Iterable
     return list(pool.map(function, items))
 
 
-def _read_inputs(
-    s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor
-) -> tuple[dict[str, _SourceObject], References, list[S3Uri]]:
-    """Fetch and validate the manifest, label categories and sequence files; return them, their references, misses."""
+def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -> _Inputs:
+    """Fetch and validate the manifest, label categories and sequence files, and check they fit the task type."""
     source = request.source
     inputs: dict[str, _SourceObject] = {}
     texts: dict[str, str] = {}
@@ -235,38 +259,42 @@ def _read_inputs(
         if fetched is None:
             raise MissingObjectsError(
                 f"The {what} {source.uri(key)} does not exist. Its path is relative to the source location "
-                f"{source}; check the path (and the source location) and start a new execution."
+                f"{source}; check the path (and the source location) and start a new execution. {REF_EXISTS.cite()}"
             )
         inputs[key], texts[key] = fetched
-    manifest = parse_manifest(str(source.uri(request.manifest)), texts[request.manifest])
+    manifest = parse_manifest(str(source.uri(request.manifest)), texts[request.manifest], request.task_type)
     categories = parse_label_category_config(
         str(source.uri(request.label_category_config)), texts[request.label_category_config]
     )
-    if request.task_type is not None:
-        check_task_fit(request.task_type, manifest, categories, label_attribute_name=request.label_attribute_name)
-    references = manifest.references() | categories.references()
+    fit_warnings = check_task_fit(
+        request.task_type, manifest, categories, label_attribute_name=request.label_attribute_name
+    )
+    references = manifest.references(categories.audit_label_attribute_name) | categories.references()
+    warnings = [*manifest.warnings, *categories.warnings, *fit_warnings]
     texts.clear()
 
     missing: list[S3Uri] = []
     sequence_keys = sorted(
-        {source.relative_key(uri) for uri in references.json_files if source.contains(uri)} - set(inputs)
+        {source.relative_key(uri) for uri in references.sequence_files if source.contains(uri)} - set(inputs)
     )
 
-    def load_sequence(key: str) -> tuple[_SourceObject, References] | None:
+    def load_sequence(key: str) -> tuple[_SourceObject, References, tuple[str, ...]] | None:
         # Parsed in the worker, so only the (small) references outlive the file's text.
         fetched = _get_json(s3, source, key)
         if fetched is None:
             return None
         item, text = fetched
-        return item, parse_sequence_file(str(source.uri(key)), text).references()
+        sequence = parse_sequence_file(str(source.uri(key)), text)
+        return item, sequence.references(), sequence.warnings
 
     for key, loaded in zip(sequence_keys, _run(pool, load_sequence, sequence_keys), strict=True):
         if loaded is None:
             missing.append(source.uri(key))
             continue
-        inputs[key], sequence_references = loaded
+        inputs[key], sequence_references, sequence_warnings = loaded
         references = references | sequence_references
-    return inputs, references, missing
+        warnings.extend(sequence_warnings)
+    return _Inputs(inputs, references, tuple(missing), tuple(warnings))
 
 
 def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_SourceObject, str] | None:
@@ -280,7 +308,7 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_S
         if is_not_found(error) or (is_access_denied(error) and _listed_stat(s3, bucket, key, denied=error) is None):
             return None
         raise
-    text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read())
+    text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read(), MANIFEST_JSON_LINES)
     item = _SourceObject(
         relative_key=relative_key,
         etag=_normalize_etag(response["ETag"]),
@@ -443,5 +471,6 @@ def _missing_message(request: CopyRequest, missing: list[S3Uri]) -> str:
     return (
         f"{len(missing)} object(s) that {request.manifest} and the files it references need do not exist under "
         f"{request.source} (or, where listing the bucket is denied, cannot be read): "
-        f"{', '.join(str(uri) for uri in shown)}{more}. Upload them or fix the references; nothing was copied."
+        f"{', '.join(str(uri) for uri in shown)}{more}. Upload them or fix the references; nothing was copied. "
+        f"{REF_EXISTS.cite()}"
     )

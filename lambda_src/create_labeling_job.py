@@ -13,14 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, logger, sdk_config
 
-from gt3d_core.errors import ConfigurationError, InvalidRequestError, QuotaExceededError
-from gt3d_core.labeling_job import (
+from gt3d_core.create_request import (
     CreatedJob,
-    LabelingJobPlan,
     build_create_labeling_job_request,
     require_same_job,
     validate_job_settings,
 )
+from gt3d_core.errors import ConfigurationError, InvalidRequestError, QuotaExceededError
+from gt3d_core.labeling_job import LabelingJobPlan
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

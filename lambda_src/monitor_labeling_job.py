@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, logger, sdk_config
 
 from gt3d_core.errors import InvalidRequestError
-from gt3d_core.labeling_job import JobProgress, interpret_job_description, validate_job_name
+from gt3d_core.names import validate_job_name
+from gt3d_core.progress import JobProgress, interpret_job_description
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -13,7 +13,7 @@ from handler_support import logger
 
 from gt3d_core.errors import ConfigurationError
 from gt3d_core.labeling_job import Locations, parse_execution_start_time, plan_labeling_job
-from gt3d_core.manifest import S3Location
+from gt3d_core.s3_location import S3Location
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Rewrites the given target files in place: every string value that is an ``s3://`` URI under the source location
 moves to the same relative key under the target location; nothing else in the file changes (see
-``gt3d_core.manifest.rewrite_json_text``). Only files that change are written, and they keep their content
+``gt3d_core.rewrite.rewrite_json_text``). Only files that change are written, and they keep their content
 headers and user metadata (including the copy step's source-ETag marker), so a second run writes nothing and a
 re-run of the copy still recognizes them.
 """
@@ -21,7 +21,9 @@ from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, is_not_found, logger, object_attributes, sdk_config
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
-from gt3d_core.manifest import S3Location, S3Uri, decode_json_bytes, rewrite_json_text
+from gt3d_core.json_text import decode_json_bytes
+from gt3d_core.rewrite import rewrite_json_text
+from gt3d_core.s3_location import S3Location, S3Uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -26,6 +26,7 @@ from fixtures import (
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
+from gt3d_core.catalog import task_type
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, ManifestFormatError, MissingObjectsError
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 TARGET_BUCKET = "gt3d-labeling-bucket"
 TARGET_PREFIX = "demo-exp/input/"
 LABELS_KEY = "label-category-config/label-category.json"
+FRAME_TASK = "3DPointCloudObjectDetection"
 Snapshot = Callable[["S3Client", str], dict[str, dict[str, Any]]]
 
 
@@ -56,6 +58,8 @@ def demo(s3: S3Client) -> S3Client:
 def make_event(task_name: str = "3DPointCloudObjectTracking", **overrides: Any) -> dict[str, Any]:
     manifest, categories = DEMO_INPUTS[task_name]
     event: dict[str, Any] = {
+        "task_type": task_name,
+        "label_attribute_name": task_type(task_name).label_attribute_name("new-job-7"),
         "source": {"bucket": DEMO_BUCKET, "prefix": DEMO_PREFIX},
         "target": {"bucket": TARGET_BUCKET, "prefix": TARGET_PREFIX},
         "manifest": manifest,
@@ -63,6 +67,11 @@ def make_event(task_name: str = "3DPointCloudObjectTracking", **overrides: Any) 
     }
     event.update(overrides)
     return event
+
+
+def frame_event() -> dict[str, Any]:
+    """The event for an object detection job over the test's own ``m.json`` and ``l.json``."""
+    return make_event(FRAME_TASK, manifest="m.json", label_category_config="l.json")
 
 
 def target_keys(s3: S3Client) -> set[str]:
@@ -83,13 +92,18 @@ def body(s3: S3Client, bucket: str, key: str) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
+def _jsonl(lines: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
 def put_manifest(s3: S3Client, relative_key: str, lines: list[dict[str, Any]]) -> None:
-    text = "".join(json.dumps(line) + "\n" for line in lines)
-    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + relative_key, Body=text.encode())
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + relative_key, Body=_jsonl(lines))
 
 
 def frame_line(point_cloud: str, **extra: Any) -> dict[str, Any]:
-    return {"source-ref": point_cloud, "source-ref-metadata": {"unix-timestamp": 1566861644.759115}, **extra}
+    # Text format: the stand-in bodies are not packed binary points (POINT-CLOUD-BINARY-SIZE).
+    metadata = {"unix-timestamp": 1566861644.759115, "format": "text/xyzi"}
+    return {"source-ref": point_cloud, "source-ref-metadata": metadata, **extra}
 
 
 # --------------------------------------------------------------------------------------------- happy path
@@ -139,7 +153,13 @@ def test_given_a_finished_run_when_run_again_then_nothing_is_copied_and_json_key
 
     second = copy_data.handler(make_event(), lambda_context)
 
-    assert second == {"copied": 0, "skipped": first["copied"], "bytes": 0, "json_keys": first["json_keys"]}
+    assert second == {
+        "copied": 0,
+        "skipped": first["copied"],
+        "bytes": 0,
+        "json_keys": first["json_keys"],
+        "warnings": [],
+    }
     assert snapshot(demo, TARGET_BUCKET) == before
 
 
@@ -151,7 +171,7 @@ def test_given_many_objects_already_copied_when_run_again_then_two_listings_repl
     s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
     for key in keys:
         s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
-    event = make_event(manifest="m.json", label_category_config="l.json")
+    event = frame_event()
     copy_data.handler(event, lambda_context)
     calls: list[str] = []
     s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
@@ -239,7 +259,7 @@ def test_given_an_object_above_the_multipart_threshold_when_copied_then_a_multip
         Key=DEMO_PREFIX + "l.json",
         Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
     )
-    request = copy_data.CopyRequest.from_event(make_event(manifest="m.json", label_category_config="l.json"))
+    request = copy_data.CopyRequest.from_event(frame_event())
     config = TransferConfig(multipart_threshold=five_mib, multipart_chunksize=five_mib)
 
     first = copy_data.copy_data(s3, request, transfer_config=config)
@@ -255,7 +275,7 @@ def test_given_an_object_above_the_multipart_threshold_when_copied_then_a_multip
 # --------------------------------------------------------------------------------------- what is not copied
 
 
-def test_given_references_outside_the_source_location_when_copied_then_they_are_neither_copied_nor_checked(
+def test_given_references_outside_the_source_location_when_copied_then_they_are_not_copied_and_a_warning_names_them(
     s3: S3Client, lambda_context: LambdaContext
 ) -> None:
     inside = f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/0.bin"
@@ -276,10 +296,18 @@ def test_given_references_outside_the_source_location_when_copied_then_they_are_
         Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
     )
 
-    result = copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+    result = copy_data.handler(frame_event(), lambda_context)
 
     assert target_keys(s3) == {TARGET_PREFIX + key for key in ("m.json", "l.json", "frames/0.bin")}
     assert result["copied"] == 3
+    (warning,) = result["warnings"]
+    assert warning.startswith("2 object(s) the inputs reference lie outside the source location")
+    assert f"s3://{DEMO_BUCKET}/artifacts/other/1.bin" in warning
+    assert "s3://some-other-bucket/never-created.bin" in warning
+    assert "aws-ml-blog-archive" not in warning  # a pass-through field, not read by Ground Truth
+    assert "IAM grant" in warning
+    assert "CORS" in warning
+    assert "[REF-OUTSIDE-SOURCE]" in warning
 
 
 # ------------------------------------------------------------------------------------------------ failures
@@ -326,7 +354,7 @@ def test_given_more_than_twenty_missing_objects_when_copied_then_the_first_twent
             s3.put_object(Bucket=DEMO_BUCKET, Key=f"{DEMO_PREFIX}frames/{index:03d}.bin", Body=b"p")
 
     with pytest.raises(MissingObjectsError) as caught:
-        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+        copy_data.handler(frame_event(), lambda_context)
 
     message = str(caught.value)
     assert message.startswith("30 object(s)")
@@ -369,12 +397,10 @@ def test_given_many_objects_and_any_listing_budget_when_checked_then_exactly_the
             s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=b"p")
 
     with pytest.raises(MissingObjectsError, match=rf"^1 object\(s\) .*{missing}\. Upload"):
-        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)
+        copy_data.handler(frame_event(), lambda_context)
 
     s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + missing, Body=b"p")
-    assert (
-        copy_data.handler(make_event(manifest="m.json", label_category_config="l.json"), lambda_context)["copied"] == 42
-    )
+    assert copy_data.handler(frame_event(), lambda_context)["copied"] == 42
 
 
 @pytest.mark.parametrize(
@@ -410,7 +436,7 @@ def test_given_a_sequence_file_breaking_a_limit_when_copied_then_the_error_names
     sequence["number-of-frames"] = 11
     demo.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + SEQUENCE_KEY, Body=json.dumps(sequence).encode())
 
-    with pytest.raises(ManifestFormatError, match=rf"{SEQUENCE_KEY} field `number-of-frames`: is 11 but"):
+    with pytest.raises(ManifestFormatError, match=rf"{SEQUENCE_KEY} field `number-of-frames`: .* it is 11 but"):
         copy_data.handler(make_event(), lambda_context)
     assert target_keys(demo) == set()
 
@@ -449,6 +475,81 @@ def test_given_an_adjustment_with_a_new_label_attribute_when_copied_then_it_is_c
     )
 
     assert copy_data.handler(event, lambda_context)["copied"] > 0
+
+
+# ------------------------------------------------------------------------------------------------ warnings
+
+
+def test_given_adjustment_lines_without_the_audited_labels_when_copied_then_they_are_copied_with_a_warning(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    key = DEMO_PREFIX + "manifests/OD-adjustment-manifest.json"
+    audited = json.loads(body(demo, DEMO_BUCKET, key))
+    unaudited = {name: value for name, value in audited.items() if not name.startswith("gt-point-cloud-demo-od")}
+    demo.put_object(Bucket=DEMO_BUCKET, Key=key, Body=_jsonl([audited, unaudited, unaudited]))
+
+    result = copy_data.handler(make_event("Adjustment3DPointCloudObjectDetection"), lambda_context)
+
+    assert result["copied"] > 0
+    (lines_warning,) = [warning for warning in result["warnings"] if "[ADJ-MANIFEST-LINES]" in warning]
+    assert lines_warning.startswith(f"s3://{DEMO_BUCKET}/{key} line(s) 2, 3: 2 of 3 lines have no")
+
+
+def test_given_a_pass_through_uri_when_copied_then_it_is_copied_if_it_exists_and_never_required(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    extra = {
+        "calibration": f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}calib/0.json",
+        "notes": f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}gone.txt",
+    }
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/0.bin", **extra)])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "frames/0.bin", Body=b"0 0 0 1\n")
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "calib/0.json", Body=b"{}")
+
+    result = copy_data.handler(frame_event(), lambda_context)
+
+    assert target_keys(s3) == {TARGET_PREFIX + key for key in ("m.json", "l.json", "frames/0.bin", "calib/0.json")}
+    assert result["warnings"] == []
+
+
+@pytest.mark.parametrize(("size", "refused"), [(32, False), (33, True)])
+def test_given_a_binary_point_cloud_when_copied_then_its_size_must_be_whole_packed_points(
+    s3: S3Client, lambda_context: LambdaContext, size: int, refused: bool
+) -> None:
+    line = frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/0.bin")
+    line["source-ref-metadata"]["format"] = "binary/xyzi"
+    put_manifest(s3, "m.json", [line])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "frames/0.bin", Body=b"\0" * size)
+
+    if refused:
+        with pytest.raises(
+            ManifestFormatError, match=r"0\.bin is 33 bytes, not a multiple of 16 .*\[POINT-CLOUD-BINARY-SIZE\]"
+        ):
+            copy_data.handler(frame_event(), lambda_context)
+        assert target_keys(s3) == set()
+    else:
+        assert copy_data.handler(frame_event(), lambda_context)["copied"] == 3
+
+
+def test_given_many_warnings_when_copied_then_the_result_lists_the_first_twenty_and_the_count(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    lines = []
+    for index in range(25):
+        line = frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/{index}.pcd")
+        del line["source-ref-metadata"]["format"]  # no documented default for .pcd: POINT-CLOUD-FORMAT-DEFAULT
+        lines.append(line)
+        s3.put_object(Bucket=DEMO_BUCKET, Key=f"{DEMO_PREFIX}frames/{index}.pcd", Body=b"p")
+    put_manifest(s3, "m.json", lines)
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+
+    result = copy_data.handler(frame_event(), lambda_context)
+
+    assert len(result["warnings"]) == 21
+    assert all("[POINT-CLOUD-FORMAT-DEFAULT]" in warning for warning in result["warnings"][:20])
+    assert result["warnings"][20] == "... and 5 more warnings."
 
 
 @pytest.mark.parametrize(

@@ -378,7 +378,7 @@ def test_given_the_job_quota_is_reached_when_creating_then_a_quota_error_says_wh
 # --- Before any call --------------------------------------------------------------------------------------------------
 def test_given_a_tampered_plan_when_creating_then_it_is_rejected_before_calling_sagemaker(harness: Harness) -> None:
     plan = harness.plan({"task_type": "3DPointCloudObjectTracking", "job_name": "demo-job"})
-    plan["human_task"]["task_time_limit_seconds"] = 7 * 86400
+    plan["human_task"]["task_time_limit_seconds"] = 7 * 86400 + 1
 
     with pytest.raises(InvalidRequestError, match="task_time_limit_seconds"):
         harness.invoke(plan)

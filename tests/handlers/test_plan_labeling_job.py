@@ -18,8 +18,8 @@ def plan_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def invoke(execution_input: object, start: object = EXECUTION_START) -> dict[str, Any]:
-    event = {"input": execution_input, "execution_name": "run-1", "execution_start_time": start}
+def invoke(execution_input: object, start: object = EXECUTION_START, execution_name: str = "run-1") -> dict[str, Any]:
+    event = {"input": execution_input, "execution_name": execution_name, "execution_start_time": start}
     result: dict[str, Any] = plan_labeling_job.handler(event, lambda_context())
     return result
 
@@ -72,6 +72,17 @@ def test_given_a_long_resource_prefix_when_planning_then_the_derived_name_still_
 def test_given_a_user_error_when_planning_then_invalid_request_error_reaches_the_state_machine() -> None:
     with pytest.raises(InvalidRequestError, match=r"human_task\.max_concurrent_task_count"):
         invoke({"task_type": "3DPointCloudObjectTracking", "human_task": {"max_concurrent_task_count": 0}})
+
+
+def test_given_an_execution_name_that_is_not_a_tag_value_when_planning_then_it_is_refused_before_any_copy() -> None:
+    with pytest.raises(InvalidRequestError, match=r"execution_name 'run\(1\)' is invalid: .*\[TAG-VALUE\]"):
+        invoke({"task_type": "3DPointCloudObjectTracking"}, execution_name="run(1)")
+
+
+def test_given_a_task_time_limit_of_days_when_planning_then_it_is_accepted() -> None:
+    plan = invoke({"task_type": "3DPointCloudObjectTracking", "human_task": {"task_time_limit_seconds": 604_800}})
+
+    assert plan["human_task"]["task_time_limit_seconds"] == 604_800
 
 
 def test_given_an_unknown_task_type_when_planning_then_unknown_task_type_error_is_raised() -> None:

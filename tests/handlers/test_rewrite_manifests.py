@@ -12,8 +12,9 @@ import rewrite_manifests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fixtures import DEMO_BUCKET, DEMO_INPUTS, DEMO_PREFIX, SEQUENCE_KEY, upload_demo
 
+from gt3d_core.catalog import task_type
 from gt3d_core.errors import InvalidRequestError, ManifestFormatError, MissingObjectsError
-from gt3d_core.manifest import iter_uri_values, load_json_text
+from gt3d_core.json_text import iter_uri_values, load_json_text
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -34,15 +35,19 @@ def s3(s3_client: S3Client, make_bucket: Callable[[str], str], monkeypatch: pyte
     return s3_client
 
 
-def copy(task_name: str, context: LambdaContext) -> list[str]:
-    manifest, categories = DEMO_INPUTS[task_name]
-    event = {
+def copy_event(task_name: str, manifest: str, categories: str) -> dict[str, Any]:
+    return {
+        "task_type": task_name,
+        "label_attribute_name": task_type(task_name).label_attribute_name("new-job-7"),
         "source": SOURCE_EVENT,
         "target": TARGET_EVENT,
         "manifest": manifest,
         "label_category_config": categories,
     }
-    keys: list[str] = copy_data.handler(event, context)["json_keys"]
+
+
+def copy(task_name: str, context: LambdaContext) -> list[str]:
+    keys: list[str] = copy_data.handler(copy_event(task_name, *DEMO_INPUTS[task_name]), context)["json_keys"]
     return keys
 
 
@@ -131,7 +136,7 @@ def test_given_a_manifest_with_archive_and_source_uris_when_copied_and_rewritten
         Key=DEMO_PREFIX + "l.json",
         Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
     )
-    event = {"source": SOURCE_EVENT, "target": TARGET_EVENT, "manifest": "m.json", "label_category_config": "l.json"}
+    event = copy_event("3DPointCloudObjectDetection", "m.json", "l.json")
     keys = copy_data.handler(event, lambda_context)["json_keys"]
 
     assert rewrite(keys, lambda_context) == {"rewritten": 1, "uris": 1}

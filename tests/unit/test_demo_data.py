@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from gt3d import demo_data
+from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import TASK_TYPES, TaskType
+from gt3d_core.label_categories import parse_label_category_config
+from gt3d_core.manifest import parse_manifest
+from gt3d_core.references import missing_objects
+from gt3d_core.s3_location import S3Uri
+from gt3d_core.sequence_file import parse_sequence_file
 
 DATA_DIR = demo_data.DEFAULT_DIR
 
@@ -94,6 +100,32 @@ def test_given_a_task_type_then_its_demo_manifest_and_label_categories_exist_wit
         assert audited.endswith("-ref") == task.label_attribute_needs_ref
     else:
         assert "auditLabelAttributeName" not in categories
+
+
+@pytest.mark.parametrize("task", TASK_TYPES, ids=lambda task: task.name)
+def test_given_a_task_type_then_the_core_accepts_its_demo_inputs_under_every_rule(
+    files: dict[str, bytes], task: TaskType
+) -> None:
+    manifest = parse_manifest(task.demo_manifest, files[task.demo_manifest].decode(), task)
+    categories = parse_label_category_config(
+        task.demo_label_category_config, files[task.demo_label_category_config].decode()
+    )
+    warnings = [
+        *manifest.warnings,
+        *categories.warnings,
+        *check_task_fit(task, manifest, categories, label_attribute_name=task.label_attribute_name("demo-run")),
+    ]
+    references = manifest.references(categories.audit_label_attribute_name) | categories.references()
+    for uri in references.sequence_files:
+        sequence = parse_sequence_file(str(uri), files[str(uri).removeprefix(demo_data.DEMO_URI)].decode())
+        references = references | sequence.references()
+        warnings.extend(sequence.warnings)
+    bundled = {S3Uri.parse(demo_data.DEMO_URI + key) for key in files}
+
+    assert not missing_objects(references, bundled)
+    # The catalog gives semantic segmentation the shared label file, whose category attributes it ignores.
+    assert all("[LCC-SS-NO-CATEGORY-ATTRS]" in warning for warning in warnings)
+    assert bool(warnings) is (task.name == "3DPointCloudSemanticSegmentation")
 
 
 def test_given_the_frames_then_each_is_ascii_xyzi(files: dict[str, bytes]) -> None:

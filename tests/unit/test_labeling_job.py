@@ -11,6 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gt3d_core import catalog
+from gt3d_core.create_request import (
+    build_create_labeling_job_request,
+    output_manifest_uri,
+    require_same_job,
+    validate_job_settings,
+)
 from gt3d_core.errors import (
     ConfigurationError,
     InvalidRequestError,
@@ -18,21 +24,16 @@ from gt3d_core.errors import (
     UnknownTaskTypeError,
     UnsupportedRegionError,
 )
+from gt3d_core.human_task import DEFAULT_HUMAN_TASK
 from gt3d_core.labeling_job import (
-    DEFAULT_HUMAN_TASK,
     LabelingJobPlan,
     Locations,
-    build_create_labeling_job_request,
     derive_job_name,
-    interpret_job_description,
-    output_manifest_uri,
     parse_execution_start_time,
     plan_labeling_job,
-    require_same_job,
-    validate_job_settings,
-    wait_seconds_for,
 )
-from gt3d_core.manifest import S3Location
+from gt3d_core.progress import interpret_job_description, wait_seconds_for
+from gt3d_core.s3_location import S3Location
 
 LOCATIONS = Locations(
     source=S3Location("aws-ml-blog", "artifacts/gt-point-cloud-demos/"),
@@ -157,7 +158,7 @@ def test_given_every_field_when_planning_then_the_given_values_are_used() -> Non
                 "keywords": ["cars", "lidar paint"],
                 "task_time_limit_seconds": 43200,
                 "task_availability_lifetime_seconds": 60,
-                "max_concurrent_task_count": 5000,
+                "max_concurrent_task_count": 1000,
             },
         }
     )
@@ -172,7 +173,7 @@ def test_given_every_field_when_planning_then_the_given_values_are_used() -> Non
         "keywords": ["cars", "lidar paint"],
         "task_time_limit_seconds": 43200,
         "task_availability_lifetime_seconds": 60,
-        "max_concurrent_task_count": 5000,
+        "max_concurrent_task_count": 1000,
     }
 
 
@@ -366,7 +367,7 @@ def test_given_a_path_that_is_not_a_safe_relative_key_when_planning_then_it_is_r
 def test_given_a_path_too_long_for_an_s3_uri_when_planning_then_it_is_rejected() -> None:
     message = plan_error({"task_type": "3DPointCloudObjectTracking", "manifest": "m/" + "x" * 1010})
 
-    assert "1024" in message
+    assert "at most 1,024 characters" in message
 
 
 # --- Planning: human task -----------------------------------------------------------------------------------------
@@ -391,8 +392,7 @@ def test_given_a_path_too_long_for_an_s3_uri_when_planning_then_it_is_rejected()
         ({"keywords": [""]}, "keywords[0]"),
         ({"keywords": [7]}, "keywords[0]"),
         ({"task_time_limit_seconds": 29}, "task_time_limit_seconds"),
-        ({"task_time_limit_seconds": 43201}, "task_time_limit_seconds"),
-        ({"task_time_limit_seconds": 7 * 24 * 3600}, "task_time_limit_seconds"),
+        ({"task_time_limit_seconds": 7 * 24 * 3600 + 1}, "task_time_limit_seconds"),
         ({"task_time_limit_seconds": True}, "task_time_limit_seconds"),
         ({"task_time_limit_seconds": 3600.0}, "task_time_limit_seconds"),
         ({"task_time_limit_seconds": "3600"}, "task_time_limit_seconds"),
@@ -400,7 +400,7 @@ def test_given_a_path_too_long_for_an_s3_uri_when_planning_then_it_is_rejected()
         ({"task_availability_lifetime_seconds": 2592001}, "task_availability_lifetime_seconds"),
         ({"task_availability_lifetime_seconds": None}, "task_availability_lifetime_seconds"),
         ({"max_concurrent_task_count": 0}, "max_concurrent_task_count"),
-        ({"max_concurrent_task_count": 5001}, "max_concurrent_task_count"),
+        ({"max_concurrent_task_count": 1001}, "max_concurrent_task_count"),
         ({"max_concurrent_task_count": False}, "max_concurrent_task_count"),
     ],
 )
@@ -423,10 +423,11 @@ def test_given_an_invalid_human_task_value_when_planning_then_the_error_names_th
         {"keywords": ["point cloud", "Lidar2"]},
         {"task_time_limit_seconds": 30},
         {"task_time_limit_seconds": 43200},
+        {"task_time_limit_seconds": 7 * 24 * 3600},
         {"task_availability_lifetime_seconds": 60},
         {"task_availability_lifetime_seconds": 2592000},
         {"max_concurrent_task_count": 1},
-        {"max_concurrent_task_count": 5000},
+        {"max_concurrent_task_count": 1000},
     ],
 )
 def test_given_a_human_task_value_at_a_limit_when_planning_then_it_is_accepted(overrides: dict[str, object]) -> None:
@@ -436,12 +437,21 @@ def test_given_a_human_task_value_at_a_limit_when_planning_then_it_is_accepted(o
         assert result[key] == value
 
 
-def test_given_a_task_time_limit_above_twelve_hours_when_planning_then_the_message_explains_the_role_session() -> None:
-    message = plan_error(with_human_task(task_time_limit_seconds=86400))
+def test_given_a_task_time_limit_above_the_role_session_when_planning_then_it_is_accepted() -> None:
+    # The 8-hour rule is a minimum on the role's MaxSessionDuration (12 hours here), not a ceiling on the task.
+    result = plan(with_human_task(task_time_limit_seconds=3 * 24 * 3600))
 
-    assert "86400" in message
-    assert "43200" in message
-    assert "12 hours" in message
+    assert result.human_task.task_time_limit_seconds == 3 * 24 * 3600
+
+
+def test_given_a_task_time_limit_above_seven_days_when_planning_then_the_message_cites_the_3d_task_page() -> None:
+    message = plan_error(with_human_task(task_time_limit_seconds=7 * 24 * 3600 + 1))
+
+    assert "604,800" in message
+    assert (
+        "[HT-TASK-TIME-LIMIT] https://docs.aws.amazon.com/sagemaker/latest/dg/sms-point-cloud-object-detection.html"
+        in message
+    )
 
 
 def test_given_a_very_long_bad_value_when_planning_then_the_message_shows_it_truncated() -> None:
@@ -632,7 +642,7 @@ def test_given_an_existing_job_that_differs_when_checked_then_job_name_taken_say
     assert "job_name" in str(raised.value)
 
 
-@pytest.mark.parametrize("name", ["", "has space", "x" * 81, 7])
+@pytest.mark.parametrize("name", ["", "run(1)", "x" * 257, 7])
 def test_given_a_bad_execution_name_when_the_plan_is_reread_then_it_is_rejected(name: object) -> None:
     data = plan({"task_type": "3DPointCloudObjectTracking"}).to_dict()
 

@@ -8,26 +8,22 @@ from typing import Any
 import pytest
 from fixtures import DEMO_BUCKET, DEMO_INPUTS, DEMO_PREFIX, EXPECTED_CLOSURE, SEQUENCE_KEY, demo_text
 
+from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import task_type
 from gt3d_core.errors import InvalidRequestError, ManifestFormatError
-from gt3d_core.manifest import (
-    MAX_MANIFEST_LINES,
-    MAX_REPORTED_PROBLEMS,
-    ManifestKind,
-    S3Location,
-    S3Uri,
-    check_task_fit,
+from gt3d_core.findings import MAX_REPORTED_PROBLEMS
+from gt3d_core.json_text import (
     decode_json_bytes,
     iter_uri_values,
     load_json_document,
     load_json_lines,
     load_json_text,
-    parse_label_category_config,
-    parse_manifest,
-    parse_sequence_file,
-    rewrite_json_text,
-    rewrite_uri,
 )
+from gt3d_core.label_categories import parse_label_category_config
+from gt3d_core.manifest import Manifest, ManifestKind, parse_manifest
+from gt3d_core.rewrite import rewrite_json_text, rewrite_uri
+from gt3d_core.s3_location import S3Location, S3Uri
+from gt3d_core.sequence_file import parse_sequence_file
 
 SOURCE = S3Location(DEMO_BUCKET, DEMO_PREFIX)
 TARGET = S3Location("my-labeling-bucket", "exp1/input/")
@@ -228,17 +224,28 @@ def test_given_nested_json_when_uris_listed_then_only_values_are_found_in_docume
 # ------------------------------------------------------------------------------------------ demo fixtures
 
 
+TASK_BY_MANIFEST = {manifest: task_type(name) for name, (manifest, _) in DEMO_INPUTS.items()}
+CATEGORIES_BY_MANIFEST = dict(DEMO_INPUTS.values())
+
+
+def demo_manifest(manifest_key: str) -> Manifest:
+    return parse_manifest(manifest_key, demo_text(manifest_key), TASK_BY_MANIFEST[manifest_key])
+
+
 @pytest.mark.parametrize("manifest_key", sorted(EXPECTED_CLOSURE))
 def test_given_demo_manifest_when_parsed_then_it_references_exactly_the_expected_objects(manifest_key: str) -> None:
-    manifest = parse_manifest(manifest_key, demo_text(manifest_key))
+    manifest = demo_manifest(manifest_key)
+    categories_key = CATEGORIES_BY_MANIFEST[manifest_key]
+    categories = parse_label_category_config(categories_key, demo_text(categories_key))
     json_files, objects = EXPECTED_CLOSURE[manifest_key]
-    references = manifest.references()
+    references = manifest.references(categories.audit_label_attribute_name)
     if json_files:
         # sequence manifest: the manifest names the sequence file, the sequence file names the frames/images
         sequence = parse_sequence_file(SEQUENCE_KEY, demo_text(SEQUENCE_KEY))
         references = references | sequence.references()
-    assert references.json_files == {demo_uri(k) for k in json_files}
-    assert references.objects == {demo_uri(k) for k in objects}
+    assert references.sequence_files == {demo_uri(k) for k in json_files}
+    assert references.required == {demo_uri(k) for k in objects}
+    assert references.optional == frozenset()
 
 
 def test_given_demo_sequence_file_when_parsed_then_ten_frames_with_images_under_the_prefix() -> None:
@@ -246,229 +253,41 @@ def test_given_demo_sequence_file_when_parsed_then_ten_frames_with_images_under_
     assert sequence.seq_no == 1
     assert len(sequence.frames) == 10
     assert sequence.frames[3].images == (S3Uri.parse(FRAMES + "images/frame_3_camera_0.jpg"),)
-    assert {frame.point_cloud for frame in sequence.frames} == {S3Uri.parse(FRAMES + "0.txt")}
+    assert {frame.point_cloud.uri for frame in sequence.frames} == {S3Uri.parse(FRAMES + "0.txt")}
     assert [f.unix_timestamp for f in sequence.frames] == sorted({f.unix_timestamp for f in sequence.frames})
+    assert sequence.warnings == ()
 
 
 def test_given_demo_frame_manifest_when_parsed_then_kind_frame_timestamp_and_sensor_fusion_image() -> None:
-    manifest = parse_manifest("m", demo_text("manifests/SingleFrame-manifest.json"))
+    manifest = demo_manifest("manifests/SingleFrame-manifest.json")
     assert manifest.kind is ManifestKind.FRAME
     (frame,) = manifest.frames
-    assert (frame.format, frame.unix_timestamp) == ("text/xyzi", 1566861644.759115)
+    assert (frame.point_cloud.format, frame.unix_timestamp) == ("text/xyzi", 1566861644.759115)
     assert frame.images == (S3Uri.parse(FRAMES + "images/frame_0_camera_0.jpg"),)
+    assert manifest.warnings == ()
 
 
 @pytest.mark.parametrize("task_name", sorted(DEMO_INPUTS))
 def test_given_demo_inputs_for_each_task_type_when_checked_then_they_fit(task_name: str) -> None:
     manifest_key, categories_key = DEMO_INPUTS[task_name]
-    manifest = parse_manifest(manifest_key, demo_text(manifest_key))
+    task = task_type(task_name)
+    manifest = demo_manifest(manifest_key)
     categories = parse_label_category_config(categories_key, demo_text(categories_key))
-    check_task_fit(task_type(task_name), manifest, categories)
-    assert (categories.audit_label_attribute_name is not None) is task_type(task_name).is_adjustment
-
-
-# --------------------------------------------------------------------------------------------- validation
-
-
-def manifest_error(lines: list[Any]) -> str:
-    with pytest.raises(ManifestFormatError) as caught:
-        parse_manifest("m.json", "".join(json.dumps(line) + "\n" for line in lines))
-    return str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        (frame_line(**{"unix-timestamp": None}), "line 1, field `source-ref-metadata.unix-timestamp`: must be the"),
-        (frame_line(**{"unix-timestamp": "yesterday"}), "seconds since the Unix epoch"),
-        (frame_line(format="binary/xyzq"), "field `source-ref-metadata.format`: 'binary/xyzq' is not a point cloud"),
-        (
-            frame_line(prefix="s3://aws-ml-blog/frames"),
-            "`source-ref-metadata.prefix`: must be an s3:// URI ending in '/'",
-        ),
-        (
-            frame_line(images=[{"image-path": f"{i}.jpg"} for i in range(9)]),
-            "has 9 images; Ground Truth allows at most 8",
-        ),
-        (frame_line(images=[{"image-path": FRAMES + "a.jpg"}]), "got the full URI"),
-        (frame_line(prefix=None, images=[{"image-path": "a.jpg"}]), "no valid `prefix` to resolve it against"),
-        (frame_line(images=[{"image-path": "a.jpg", "camera-model": "fish"}]), "'fish' is not a camera model"),
-        (
-            frame_line(images=[{"image-path": "a.jpg", "fx": "8"}]),
-            "`source-ref-metadata.images[0].fx`: must be a number",
-        ),
-        ({"source-ref": "frames/0.bin", "source-ref-metadata": {"unix-timestamp": 1}}, "`source-ref`: must be the s3"),
-        ({"source-ref": "s3://aws-ml-blog/seq/"}, "`source-ref`: must be the s3:// URI of a sequence file"),
-        (
-            {"source-ref": "s3://aws-ml-blog/a.bin", "source-ref-metadata": []},
-            "`source-ref-metadata`: must be an object",
-        ),
-        ([1, 2], "line 1: must be a JSON object; got list"),
-    ],
-)
-def test_given_manifest_line_breaking_a_rule_when_parsed_then_error_names_file_line_field_and_fix(
-    line: Any, message: str
-) -> None:
-    error = manifest_error([line])
-    assert error.startswith("m.json line 1")
-    assert message in error
-
-
-def test_given_manifest_mixing_frames_and_sequences_when_parsed_then_error_names_the_odd_line() -> None:
-    error = manifest_error([frame_line(), {"source-ref": "s3://aws-ml-blog/seq1.json"}])
-    assert "m.json line 2: is a sequence line but the manifest's first line is a frame line" in error
-
-
-def test_given_empty_manifest_when_parsed_then_error_says_add_lines() -> None:
-    with pytest.raises(ManifestFormatError, match=r"m\.json has no lines"):
-        parse_manifest("m.json", "\n\n")
-
-
-def test_given_manifest_over_the_line_limit_when_parsed_then_error_says_split_the_job() -> None:
-    text = '{"source-ref": "s3://aws-ml-blog/s.json"}\n' * (MAX_MANIFEST_LINES + 1)
-    with pytest.raises(ManifestFormatError, match=r"has 100001 lines; Ground Truth accepts at most 100000\. Split"):
-        parse_manifest("m.json", text)
-
-
-def test_given_manifest_at_the_line_limit_when_parsed_then_accepted() -> None:
-    text = '{"source-ref": "s3://aws-ml-blog/s.json"}\n' * MAX_MANIFEST_LINES
-    assert len(parse_manifest("m.json", text).sequence_files) == MAX_MANIFEST_LINES
+    warnings = check_task_fit(task, manifest, categories, label_attribute_name=task.label_attribute_name("new-job"))
+    assert (categories.audit_label_attribute_name is not None) is task.is_adjustment
+    # Accepted with warnings: the fixture's adjustment adds labels the audited job's class-map lacks (one page allows
+    # it), and segmentation ignores the shared label file's category attributes.
+    assert all("[ADJ-SAME-LABELS]" in warning or "[LCC-SS-NO-CATEGORY-ATTRS]" in warning for warning in warnings)
 
 
 def test_given_many_bad_lines_when_parsed_then_count_and_first_problems_reported() -> None:
-    error = manifest_error([frame_line(format="bad")] * 25)
+    line = json.dumps(frame_line(format="bad"))
+    with pytest.raises(ManifestFormatError) as caught:
+        parse_manifest("m.json", f"{line}\n" * 25, task_type("3DPointCloudObjectDetection"))
+    error = str(caught.value)
     assert error.startswith(f"m.json has 25 problems; the first {MAX_REPORTED_PROBLEMS} are:")
     assert "line 20, field" in error
     assert "line 21, field" not in error
-
-
-def sequence_error(doc: Any) -> str:
-    with pytest.raises(ManifestFormatError) as caught:
-        parse_sequence_file("seq.json", json.dumps(doc))
-    return str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("doc", "message"),
-    [
-        (
-            sequence_doc(**{"number-of-frames": 4}),
-            "field `number-of-frames`: is 4 but `frames` has 3 entries; set it to 3",
-        ),
-        (sequence_doc(**{"seq-no": "1"}), "field `seq-no`: must be an integer"),
-        (sequence_doc(prefix="s3://aws-ml-blog/frames"), "field `prefix`: must be an s3:// URI ending in '/'"),
-        (sequence_doc(frames=[]), "field `frames`: must be a non-empty list"),
-        (
-            sequence_doc(
-                [{"frame-no": 0, "unix-timestamp": 5, "frame": "a"}, {"frame-no": 1, "unix-timestamp": 5, "frame": "b"}]
-            ),
-            "`frames[1].unix-timestamp`: is 5.0, not after the previous frame's 5.0",
-        ),
-        (
-            sequence_doc(
-                [{"frame-no": 0, "unix-timestamp": 6, "frame": "a"}, {"frame-no": 1, "unix-timestamp": 5, "frame": "b"}]
-            ),
-            "Timestamps must be distinct and increasing",
-        ),
-        (
-            sequence_doc([{"frame-no": 0, "unix-timestamp": 1, "frame": FRAMES + "a"}]),
-            "`frames[0].frame`: must be relative",
-        ),
-        (
-            sequence_doc([{"frame-no": "0", "unix-timestamp": 1, "frame": "a"}]),
-            "`frames[0].frame-no`: must be an integer",
-        ),
-        (
-            sequence_doc([{"frame-no": 0, "unix-timestamp": 1, "frame": "a", "format": "pcd"}]),
-            "'pcd' is not a point cloud",
-        ),
-        (
-            sequence_doc([{"frame-no": 0, "unix-timestamp": 1, "frame": "a", "images": [{"image-path": "i"}] * 9}]),
-            "`frames[0].images`: has 9 images",
-        ),
-        ([1], "seq.json must be a JSON object"),
-    ],
-)
-def test_given_sequence_file_breaking_a_rule_when_parsed_then_error_names_field_and_fix(doc: Any, message: str) -> None:
-    error = sequence_error(doc)
-    assert error.startswith("seq.json")
-    assert message in error
-
-
-def test_given_sequence_of_501_frames_when_parsed_then_error_says_split_the_sequence() -> None:
-    frames = [{"frame-no": i, "unix-timestamp": float(i), "frame": "f"} for i in range(501)]
-    assert "has 501 frames; Ground Truth allows at most 500 per sequence" in sequence_error(sequence_doc(frames))
-
-
-def test_given_sequence_of_500_frames_when_parsed_then_accepted() -> None:
-    frames = [{"frame-no": i, "unix-timestamp": float(i), "frame": "f"} for i in range(500)]
-    assert len(parse_sequence_file("s", json.dumps(sequence_doc(frames))).frames) == 500
-
-
-def test_given_frame_level_prefix_in_sequence_when_parsed_then_images_resolve_against_it() -> None:
-    other = "s3://camera-bucket/cams/"
-    frames = [
-        {"frame-no": 0, "unix-timestamp": 1, "frame": "0.bin", "prefix": other, "images": [{"image-path": "a.jpg"}]}
-    ]
-    sequence = parse_sequence_file("s", json.dumps(sequence_doc(frames)))
-    assert sequence.frames[0].point_cloud == S3Uri.parse(FRAMES + "0.bin")
-    assert sequence.frames[0].images == (S3Uri.parse(other + "a.jpg"),)
-
-
-def label_error(doc: Any) -> str:
-    with pytest.raises(ManifestFormatError) as caught:
-        parse_label_category_config("labels.json", json.dumps(doc))
-    return str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("doc", "message"),
-    [
-        (label_doc(documentVersion="2018-01-01"), "field `documentVersion`: must be '2020-03-01'"),
-        (label_doc(documentVersion=None), "field `documentVersion`"),
-        (label_doc(labels=[]), "field `labels`: must list 1 to 30 labels; got 0"),
-        (label_doc(labels=[{"label": f"L{i}"} for i in range(31)]), "must list 1 to 30 labels; got 31"),
-        (label_doc(labels=[{"label": "A" * 17}]), "`labels[0].label`: must be a name of 1 to 16 characters"),
-        (label_doc(labels=[{"label": "Car"}, {"label": "Car"}]), "`labels[1].label`: 'Car' appears twice"),
-        (label_doc(frameAttributes=[{"name": str(i)} for i in range(11)]), "at most 10 attributes; got 11"),
-        (label_doc(auditLabelAttributeName=""), "field `auditLabelAttributeName`"),
-        (label_doc(categoryGlobalAttributes={}), "field `categoryGlobalAttributes`: must be a list"),
-    ],
-)
-def test_given_label_category_file_breaking_a_rule_when_parsed_then_error_names_field(doc: Any, message: str) -> None:
-    assert message in label_error(doc)
-
-
-def test_given_label_category_at_the_limits_when_parsed_then_accepted() -> None:
-    doc = label_doc(labels=[{"label": f"label-{i:010d}"} for i in range(30)], frameAttributes=[{}] * 10)
-    config = parse_label_category_config("l", json.dumps(doc))
-    assert (len(config.labels), config.frame_attributes) == (30, 10)
-
-
-def test_given_tracking_task_with_frame_manifest_when_checked_then_error_says_sequence_manifest_needed() -> None:
-    manifest = parse_manifest("m.json", demo_text("manifests/SingleFrame-manifest.json"))
-    categories = parse_label_category_config("l", json.dumps(label_doc()))
-    with pytest.raises(
-        ManifestFormatError, match=r"m\.json is a frame manifest but 3DPointCloudObjectTracking needs a sequence"
-    ):
-        check_task_fit(task_type("3DPointCloudObjectTracking"), manifest, categories)
-    sequence_manifest = parse_manifest("s.json", demo_text("manifests/OT-manifest-10-frame.json"))
-    with pytest.raises(ManifestFormatError, match=r"s\.json is a sequence manifest but 3DPointCloudObjectDetection"):
-        check_task_fit(task_type("3DPointCloudObjectDetection"), sequence_manifest, categories)
-
-
-def test_given_adjustment_task_without_audit_attribute_when_checked_then_error_says_set_it() -> None:
-    manifest = parse_manifest("m.json", demo_text("manifests/OD-adjustment-manifest.json"))
-    categories = parse_label_category_config("l.json", json.dumps(label_doc()))
-    with pytest.raises(ManifestFormatError, match=r"l\.json has no `auditLabelAttributeName`, which Adjustment3D"):
-        check_task_fit(task_type("Adjustment3DPointCloudObjectDetection"), manifest, categories)
-
-
-def test_given_adjustment_manifest_lines_without_the_audited_labels_when_checked_then_error_names_the_line() -> None:
-    manifest = parse_manifest("m.json", demo_text("manifests/SingleFrame-manifest.json"))
-    categories = parse_label_category_config("l.json", json.dumps(label_doc(auditLabelAttributeName="prior-job")))
-    with pytest.raises(ManifestFormatError, match=r"m\.json line 1: has no `prior-job` attribute"):
-        check_task_fit(task_type("Adjustment3DPointCloudObjectDetection"), manifest, categories)
 
 
 # ------------------------------------------------------------------------------------------------ rewrite

@@ -9,12 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gt3d_core.manifest import (
-    S3Location,
-    load_json_lines,
-    load_json_text,
-    rewrite_json_text,
-)
+from gt3d_core.json_text import load_json_lines, load_json_text
+from gt3d_core.rewrite import rewrite_json_text
+from gt3d_core.s3_location import S3Location
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
