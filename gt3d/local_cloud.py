@@ -87,6 +87,7 @@ class LocalRunResult:
     cause: str | None
     states: list[str]
     labeling_job_request: dict[str, Any] | None
+    """The first CreateLabelingJob request the emulated Ground Truth accepted in this run."""
     description: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
     child_executions: list[dict[str, Any]] = field(default_factory=list)
@@ -94,6 +95,8 @@ class LocalRunResult:
     warnings: list[str] = field(default_factory=list)
     iam_denials: list[str] = field(default_factory=list)
     event_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    labeling_job_requests: list[dict[str, Any]] = field(default_factory=list)
+    """Every CreateLabelingJob request accepted in this run, in order (a chained adjustment job adds one)."""
     labeling_job_status: str | None = None
     duration_seconds: float = 0.0
 
@@ -125,6 +128,7 @@ class LocalRunResult:
             "states": self.states,
             "child_executions": self.child_executions,
             "labeling_job_request": self.labeling_job_request,
+            "labeling_job_requests": self.labeling_job_requests,
             "labeling_job_status": self.labeling_job_status,
             "iam_denials": self.iam_denials,
             "event_deliveries": self.event_deliveries,
@@ -562,7 +566,8 @@ class LocalCloud:
             error=description.get("error"),
             cause=description.get("cause"),
             states=reporter.states,
-            labeling_job_request=new_requests[-1] if new_requests else None,
+            labeling_job_request=new_requests[0] if new_requests else None,
+            labeling_job_requests=list(new_requests),
             description=dict(description),
             history=reporter.history,
             child_executions=children,

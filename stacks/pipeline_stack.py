@@ -97,6 +97,7 @@ class PipelineStack(Stack):
             "create": self._create_function(workteam_arn),
             "monitor": self._monitor_function(),
             "stop": self._stop_function(),
+            "prepare_follow_up": self._prepare_follow_up_function(),
         }
 
     def _plan_function(self, settings: Settings, source: BucketPrefix) -> PipelineFunction:
@@ -196,6 +197,20 @@ class PipelineStack(Stack):
         self._allow_labeling_jobs(stop, "sagemaker:StopLabelingJob")
         return stop
 
+    def _prepare_follow_up_function(self) -> PipelineFunction:
+        prepare = PipelineFunction(
+            self,
+            "PrepareFollowUpJob",
+            handler="prepare_follow_up_job.handler",
+            description="Prepares the adjustment job that reviews a completed labeling job's labels",
+            # Copy the output manifest (CopyObject), read the label category file, write the adjustment's.
+            timeout=timeout_for_sdk_calls(3),
+        )
+        allow_read(prepare.role, self.output_location, list_keys=False)
+        allow_read(prepare.role, self.input_location, list_keys=False)
+        allow_write(prepare.role, self.input_location)
+        return prepare
+
     def _abandoned_execution_function(self) -> PipelineFunction:
         abandoned = PipelineFunction(
             self,
@@ -230,4 +245,4 @@ class PipelineStack(Stack):
 
 
 def _pascal(step: str) -> str:
-    return step[:1].upper() + step[1:]
+    return "".join(part[:1].upper() + part[1:] for part in step.split("_"))

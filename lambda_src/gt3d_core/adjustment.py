@@ -127,3 +127,12 @@ def _check_same_labels(manifest: Manifest, audit: str, categories: LabelCategory
             f"adds {', '.join(map(repr, extra))}, not among the labels of the job being adjusted; the documentation "
             "disagrees on whether adjustment jobs may add labels.",
         )
+
+
+def audit_label_categories(document: Mapping[str, Any], audited_label_attribute: str) -> dict[str, Any]:
+    """Return the label category file of an adjustment job that reviews ``audited_label_attribute``'s labels.
+
+    The original job's file with ``auditLabelAttributeName`` set: the same labels, as an adjustment job must keep
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/sms-data-verify-start-api.html).
+    """
+    return {**document, "auditLabelAttributeName": audited_label_attribute}

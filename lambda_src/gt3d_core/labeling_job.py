@@ -6,6 +6,7 @@ planner enforces (human task settings, names, tags; docs/ground-truth-rules.md) 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -38,15 +39,21 @@ __all__ = [
     "MAX_WAIT_SECONDS",
     "LabelingJobPlan",
     "Locations",
+    "adjustment_of",
     "derive_job_name",
     "location_dict",
     "parse_execution_start_time",
+    "plan_follow_up_job",
     "plan_labeling_job",
     "validate_job_name",
     "validate_relative_path",
 ]
 
-INPUT_FIELDS: Final = ("task_type", "job_name", "manifest", "label_category_config", "human_task")
+INPUT_FIELDS: Final = ("task_type", "job_name", "manifest", "label_category_config", "human_task", "then")
+FOLLOW_UP_FIELDS: Final = ("task_type", "job_name", "human_task")
+FOLLOW_UP_DIRECTORY: Final = "adjustments"
+"""Under the input location, ``adjustments/<job name>/`` holds a follow-up job's manifest (a copy of the first job's
+output manifest) and its label category file (the first job's, plus ``auditLabelAttributeName``)."""
 PLAN_FIELDS: Final = (
     "execution_name",
     "task_type",
@@ -94,6 +101,8 @@ class LabelingJobPlan:
     label_category_config_uri: str
     output_uri: str
     human_task: HumanTask
+    then: LabelingJobPlan | None = None
+    """The adjustment job to run on this job's output once it completes, planned up front."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``$.plan`` exactly as docs/architecture.md specifies it."""
@@ -110,12 +119,13 @@ class LabelingJobPlan:
             "label_category_config_uri": self.label_category_config_uri,
             "output_uri": self.output_uri,
             "human_task": self.human_task.to_dict(),
+            "then": self.then.to_dict() if self.then is not None else None,
         }
 
     @classmethod
     def from_dict(cls, data: object) -> LabelingJobPlan:
         """Parse and re-validate ``$.plan`` with the same rules the planner applied."""
-        plan = mapping("plan", data, PLAN_FIELDS, required=PLAN_FIELDS)
+        plan = mapping("plan", data, (*PLAN_FIELDS, "then"), required=PLAN_FIELDS)
         task = catalog.task_type(string("task_type", plan["task_type"]))
         job_name = validate_job_name(plan["job_name"])
         label_attribute_name = validate_label_attribute_name(
@@ -154,7 +164,17 @@ class LabelingJobPlan:
             label_category_config_uri=plan["label_category_config_uri"],
             output_uri=output_uri,
             human_task=parse_human_task(plan["human_task"], defaults=None),
+            then=_parse_follow_up_plan(plan.get("then")),
         )
+
+
+def _parse_follow_up_plan(data: object) -> LabelingJobPlan | None:
+    if data is None:
+        return None
+    follow_up = LabelingJobPlan.from_dict(data)
+    if follow_up.then is not None:
+        raise invalid("then.then", data, "a follow-up job cannot have a follow-up of its own", _REPLAN)
+    return follow_up
 
 
 def _location(field: str, value: object) -> S3Location:
@@ -253,7 +273,7 @@ def plan_labeling_job(
         example=task.demo_label_category_config,
     )
     execution_name = validate_execution_name(execution_name)
-    return LabelingJobPlan(
+    plan = LabelingJobPlan(
         execution_name=execution_name,
         task_type=task.name,
         job_name=job_name,
@@ -266,4 +286,70 @@ def plan_labeling_job(
         label_category_config_uri=validate_s3_uri("label_category_config", f"{locations.target}{categories}"),
         output_uri=validate_s3_uri("output_uri", str(locations.output)),
         human_task=parse_human_task(given.get("human_task", {})),
+    )
+    if "then" not in given:
+        return plan
+    follow_up = plan_follow_up_job(
+        given["then"], first=plan, resource_prefix=resource_prefix, execution_start_time=execution_start_time
+    )
+    return dataclasses.replace(plan, then=follow_up)
+
+
+def adjustment_of(task: TaskType) -> TaskType | None:
+    """Return the adjustment task type that reviews ``task``'s labels (None for an adjustment task type)."""
+    if task.is_adjustment:
+        return None
+    return catalog.task_type(f"Adjustment{task.name}")
+
+
+def plan_follow_up_job(
+    given: object, *, first: LabelingJobPlan, resource_prefix: str, execution_start_time: datetime
+) -> LabelingJobPlan:
+    """Plan ``then``: the adjustment of ``first``'s task type, on ``first``'s output, reviewing its label attribute.
+
+    A completed job can be chained into an adjustment job
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/sms-data-verify-start-api.html); only object detection, object
+    tracking and semantic segmentation have one, and anything else is refused here, before anything is copied.
+    """
+    spec = mapping("then", given, FOLLOW_UP_FIELDS, required=("task_type",))
+    first_task = catalog.task_type(first.task_type)
+    adjustment = adjustment_of(first_task)
+    wanted = string("then.task_type", spec["task_type"])
+    if adjustment is None or wanted != adjustment.name:
+        allowed = f"{adjustment.name}, the adjustment of {first_task.name}" if adjustment else "none"
+        raise invalid(
+            "then.task_type",
+            wanted,
+            f"a follow-up job reviews the first job's labels, so its task type must be the adjustment of "
+            f"{first_task.name} (allowed: {allowed})",
+            "Set then.task_type to the adjustment task type, or remove then.",
+        )
+    if "job_name" in spec:
+        job_name = validate_job_name(spec["job_name"], "then.job_name")
+    else:
+        job_name = derive_job_name(resource_prefix, adjustment, execution_start_time, first.execution_name)
+    if job_name.lower() == first.job_name.lower():
+        raise invalid("then.job_name", job_name, "it is the first job's name", "Choose another then.job_name.")
+    label_attribute_name = adjustment.label_attribute_name(job_name)
+    if label_attribute_name == first.label_attribute_name:
+        raise invalid(
+            "then.job_name",
+            job_name,
+            f"its label attribute {label_attribute_name!r} is the one being reviewed",
+            "Choose another then.job_name.",
+            NAME_LABEL_ATTRIBUTE,
+        )
+    directory = f"{FOLLOW_UP_DIRECTORY}/{job_name}/"
+    manifest, categories = f"{directory}manifest.json", f"{directory}label-categories.json"
+    return dataclasses.replace(
+        first,
+        task_type=adjustment.name,
+        job_name=job_name,
+        label_attribute_name=label_attribute_name,
+        manifest=manifest,
+        label_category_config=categories,
+        manifest_uri=validate_s3_uri("then.manifest", f"{first.target}{manifest}"),
+        label_category_config_uri=validate_s3_uri("then.label_category_config", f"{first.target}{categories}"),
+        human_task=parse_human_task(spec.get("human_task", {})),
+        then=None,
     )

@@ -46,6 +46,7 @@ class WorkflowFunctions:
     create: lambda_.IFunction
     monitor: lambda_.IFunction
     stop: lambda_.IFunction
+    prepare_follow_up: lambda_.IFunction
 
 
 _PLAN_LOCATIONS = {
@@ -76,7 +77,14 @@ class LabelingWorkflow(Construct):
 
     def _role(self, functions: WorkflowFunctions, topic: sns.ITopic, monitor: sfn.StateMachine) -> ExplicitRole:
         role = state_machine_role(self, description="Runs the Ground Truth 3D labeling workflow")
-        invoked = (functions.plan, functions.copy, functions.rewrite, functions.create, functions.stop)
+        invoked = (
+            functions.plan,
+            functions.copy,
+            functions.rewrite,
+            functions.create,
+            functions.stop,
+            functions.prepare_follow_up,
+        )
         role.allow(actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invoked])
         role.allow(actions=["sns:Publish"], resources=[topic.topic_arn])
         # startExecution.sync:2 on the monitor (as documented for the Step Functions integration): start it,
@@ -106,12 +114,16 @@ class LabelingWorkflow(Construct):
             result=sfn.Result.from_object({"wait_seconds": INITIAL_WAIT_SECONDS}),
             result_path="$.monitor",
         )
+        create = self._create_step(functions.create, stop_then_notify)
+        follow_up = self._follow_up_step(functions.prepare_follow_up, notify_failure)
+        follow_up.next(create)
         return (
-            self._preparation_steps(functions, notify_failure, after_create=stop_then_notify)
+            self._preparation_steps(functions, notify_failure)
+            .next(create)
             .next(initial_wait)
             .next(run_monitor)
             .next(read_result)
-            .next(self._outcome_choice(run_monitor, notify_failure))
+            .next(self._outcome_choice(run_monitor, notify_failure, follow_up))
         )
 
     def _failure_path(self) -> sfn.TaskStateBase:
@@ -125,10 +137,8 @@ class LabelingWorkflow(Construct):
         notify_failure.next(failed)
         return notify_failure
 
-    def _preparation_steps(
-        self, functions: WorkflowFunctions, on_error: sfn.IChainable, *, after_create: sfn.IChainable
-    ) -> sfn.Chain:
-        """PlanLabelingJob -> CopyData -> RewriteManifests -> CreateLabelingJob (whose failure may leave a job)."""
+    def _preparation_steps(self, functions: WorkflowFunctions, on_error: sfn.IChainable) -> sfn.Chain:
+        """PlanLabelingJob -> CopyData -> RewriteManifests."""
         plan = invoke_lambda(
             self,
             "PlanLabelingJob",
@@ -169,17 +179,38 @@ class LabelingWorkflow(Construct):
             result_path="$.rewrite",
             on_error=on_error,
         )
-        create = invoke_lambda(
+        return plan.next(copy).next(rewrite)
+
+    def _create_step(self, create: lambda_.IFunction, after_create: sfn.IChainable) -> tasks.LambdaInvoke:
+        """CreateLabelingJob from ``$.plan`` (the first job's, then a follow-up's)."""
+        return invoke_lambda(
             self,
             "CreateLabelingJob",
-            functions.create,
+            create,
             None,  # the payload is the plan object itself
             input_path="$.plan",
             result_path="$.job",
             # A create that failed after Ground Truth accepted it (a lost response, a timeout) may leave a job.
             on_error=after_create,
         )
-        return plan.next(copy).next(rewrite).next(create)
+
+    def _follow_up_step(self, prepare: lambda_.IFunction, on_error: sfn.IChainable) -> tasks.LambdaInvoke:
+        """PrepareFollowUpJob: the adjustment job of ``$.plan.then`` on the first job's output, as the new state."""
+        return invoke_lambda(
+            self,
+            "PrepareFollowUpJob",
+            prepare,
+            sfn.TaskInput.from_object(
+                {
+                    "plan": sfn.JsonPath.object_at("$.plan"),
+                    "job": sfn.JsonPath.object_at("$.job"),
+                    "monitor": sfn.JsonPath.object_at("$.monitor"),
+                }
+            ),
+            # {"plan": the follow-up's plan, "previous": the first job's results}: the loop runs on it.
+            result_path="$",
+            on_error=on_error,
+        )
 
     def _stop_job_step(self, stop: lambda_.IFunction, notify_failure: sfn.IChainable) -> sfn.IChainable:
         """StopLabelingJob -> NotifyFailure: a failure once the job may exist stops it, so workers get no more tasks."""
@@ -234,8 +265,11 @@ class LabelingWorkflow(Construct):
         run_monitor.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
         return run_monitor
 
-    def _outcome_choice(self, run_monitor: sfn.IChainable, on_error: sfn.IChainable) -> sfn.Choice:
-        """IsLabelingJobDone?: another monitor execution, NotifySuccess -> Succeeded, or LabelingJobNotSucceeded."""
+    def _outcome_choice(
+        self, run_monitor: sfn.IChainable, on_error: sfn.IChainable, follow_up: sfn.IChainable
+    ) -> sfn.Choice:
+        """IsLabelingJobDone?: another monitor execution, the follow-up job, NotifySuccess -> Succeeded, or
+        LabelingJobNotSucceeded."""
         succeeded = sfn.Succeed(self, "Succeeded")
         notify_success = self._notify(
             "NotifySuccess", subject="Ground Truth 3D labeling job completed", message_path="$.monitor"
@@ -253,10 +287,18 @@ class LabelingWorkflow(Construct):
             result_path="$.error",
         )
         not_succeeded.next(on_error)
+        has_follow_up = (
+            sfn.Choice(self, "HasFollowUpJob?")
+            .when(
+                sfn.Condition.and_(sfn.Condition.is_present("$.plan.then"), sfn.Condition.is_not_null("$.plan.then")),
+                follow_up,
+            )
+            .otherwise(notify_success)
+        )
         return (
             sfn.Choice(self, "IsLabelingJobDone?")
             .when(sfn.Condition.boolean_equals("$.monitor.done", False), run_monitor)
-            .when(sfn.Condition.boolean_equals("$.monitor.succeeded", True), notify_success)
+            .when(sfn.Condition.boolean_equals("$.monitor.succeeded", True), has_follow_up)
             .otherwise(not_succeeded)
         )
 

@@ -47,6 +47,7 @@ def test_given_the_state_machine_payload_when_planning_then_the_plan_is_returned
             "task_availability_lifetime_seconds": 18000,
             "max_concurrent_task_count": 200,
         },
+        "then": None,
     }
 
 

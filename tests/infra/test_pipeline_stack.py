@@ -41,6 +41,7 @@ HANDLERS = (
     "monitor_labeling_job.handler",
     "stop_labeling_job.handler",
     "abandoned_execution.handler",
+    "prepare_follow_up_job.handler",
 )
 STATES = {
     "PlanLabelingJob": "Task",
@@ -56,6 +57,8 @@ STATES = {
     "LabelingJobNotSucceeded": "Pass",
     "LabelingJobMonitorFailed": "Pass",
     "StopLabelingJob": "Task",
+    "HasFollowUpJob?": "Choice",
+    "PrepareFollowUpJob": "Task",
     "NotifyFailure": "Task",
     "Failed": "Fail",
 }
@@ -501,7 +504,7 @@ def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewri
         "Type": "Choice",
         "Choices": [
             {"Variable": "$.monitor.done", "BooleanEquals": False, "Next": "RunLabelingJobMonitor"},
-            {"Variable": "$.monitor.succeeded", "BooleanEquals": True, "Next": "NotifySuccess"},
+            {"Variable": "$.monitor.succeeded", "BooleanEquals": True, "Next": "HasFollowUpJob?"},
         ],
         "Default": "LabelingJobNotSucceeded",
     }
@@ -754,7 +757,7 @@ def test_given_the_workflow_role_when_synthesized_then_it_invokes_its_functions_
     pipeline: dict[str, Any], workflow_id: str, monitor_id: str, results_topic_id: str
 ) -> None:
     topic_id = results_topic_id
-    invoked = (*HANDLERS[:4], "stop_labeling_job.handler")
+    invoked = (*HANDLERS[:4], "stop_labeling_job.handler", "prepare_follow_up_job.handler")
 
     assert _machine_permissions(pipeline, workflow_id) == {
         *{("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, handler)}.Arn>") for handler in invoked},
@@ -975,3 +978,28 @@ def test_given_every_stack_when_synthesized_then_every_log_group_is_encrypted_wi
         assert flatten(logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) == (
             "arn:aws:logs:us-east-1:<AWS::AccountId>:log-group:*"
         )
+
+
+def test_given_a_completed_job_with_a_follow_up_when_synthesized_then_its_adjustment_runs_through_the_same_create(
+    pipeline: dict[str, Any], states: dict[str, Any], labeling: Locations
+) -> None:
+    (succeeded_branch,) = [c for c in states["IsLabelingJobDone?"]["Choices"] if c.get("BooleanEquals") is True]
+    assert succeeded_branch["Next"] == "HasFollowUpJob?"
+    has_follow_up = states["HasFollowUpJob?"]
+    assert has_follow_up["Choices"] == [
+        {
+            "And": [{"Variable": "$.plan.then", "IsPresent": True}, {"Variable": "$.plan.then", "IsNull": False}],
+            "Next": "PrepareFollowUpJob",
+        }
+    ]
+    assert has_follow_up["Default"] == "NotifySuccess"
+    prepare = states["PrepareFollowUpJob"]
+    assert prepare["Parameters"] == {"plan.$": "$.plan", "job.$": "$.job", "monitor.$": "$.monitor"}
+    assert (prepare["ResultPath"], prepare["Next"]) == ("$", "CreateLabelingJob")
+    # It copies the first job's output manifest and writes the adjustment's label categories, under the input.
+    assert _step_permissions(pipeline, "prepare_follow_up_job.handler") == {
+        ("s3:GetObject", labeling.output_objects),
+        ("s3:GetObject", labeling.input_objects),
+        ("s3:PutObject", labeling.input_objects),
+        ("s3:AbortMultipartUpload", labeling.input_objects),
+    }

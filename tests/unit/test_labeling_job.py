@@ -91,6 +91,7 @@ def test_given_only_a_task_type_when_planning_then_the_plan_is_the_documented_ob
             "task_availability_lifetime_seconds": 18000,
             "max_concurrent_task_count": 200,
         },
+        "then": None,
     }
 
 
@@ -775,3 +776,72 @@ def test_given_missing_counters_and_naive_times_when_interpreted_then_counters_d
     )
     assert progress.wait_seconds == 300
     assert progress.output_manifest_uri is None
+
+
+# --- a chained adjustment job (``then``) ---------------------------------------------------------------------------
+
+CHAINS = [
+    ("3DPointCloudObjectDetection", "Adjustment3DPointCloudObjectDetection"),
+    ("3DPointCloudObjectTracking", "Adjustment3DPointCloudObjectTracking"),
+    ("3DPointCloudSemanticSegmentation", "Adjustment3DPointCloudSemanticSegmentation"),
+]
+
+
+@pytest.mark.parametrize(("first", "then"), CHAINS)
+def test_given_a_task_and_its_adjustment_as_then_when_planning_then_the_follow_up_reviews_the_first_jobs_labels(
+    first: str, then: str
+) -> None:
+    chained = plan({"task_type": first, "then": {"task_type": then, "human_task": {"title": "Fix the labels"}}})
+
+    follow_up = chained.then
+    assert follow_up is not None and follow_up.then is None
+    assert follow_up.task_type == then
+    assert follow_up.job_name != chained.job_name and JOB_NAME_RE.fullmatch(follow_up.job_name)
+    assert follow_up.label_attribute_name != chained.label_attribute_name
+    assert follow_up.manifest == f"adjustments/{follow_up.job_name}/manifest.json"
+    assert (
+        follow_up.label_category_config_uri
+        == f"{LOCATIONS.target}adjustments/{follow_up.job_name}/label-categories.json"
+    )
+    assert follow_up.human_task.title == "Fix the labels"
+    assert follow_up.execution_name == chained.execution_name  # the job is tagged with the same execution
+    assert LabelingJobPlan.from_dict(chained.to_dict()) == chained
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("3DPointCloudObjectDetection", "Adjustment3DPointCloudObjectTracking"),
+        ("3DPointCloudObjectTracking", "3DPointCloudObjectTracking"),
+        ("Adjustment3DPointCloudObjectDetection", "Adjustment3DPointCloudObjectDetection"),
+    ],
+)
+def test_given_a_then_that_is_not_the_adjustment_of_the_first_task_when_planning_then_it_is_refused(
+    first: str, then: str
+) -> None:
+    message = plan_error({"task_type": first, "then": {"task_type": then}})
+
+    assert "then.task_type" in message and "adjustment" in message
+
+
+def test_given_a_then_job_name_equal_to_the_first_when_planning_then_it_is_refused() -> None:
+    message = plan_error(
+        {
+            "task_type": "3DPointCloudObjectDetection",
+            "job_name": "cars-1",
+            "then": {"task_type": "Adjustment3DPointCloudObjectDetection", "job_name": "CARS-1"},
+        }
+    )
+
+    assert "then.job_name" in message
+
+
+def test_given_a_then_with_an_unknown_key_when_planning_then_the_error_names_it() -> None:
+    message = plan_error(
+        {
+            "task_type": "3DPointCloudObjectDetection",
+            "then": {"task_type": "Adjustment3DPointCloudObjectDetection", "manifest": "m.json"},
+        }
+    )
+
+    assert "manifest" in message and "then" in message
