@@ -16,7 +16,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from gt3d_core.manifest import S3Location, rewrite_json_text
+from gt3d_core.rewrite import rewrite_json_text
+from gt3d_core.s3_location import S3Location
 
 TARGET_RATIO = 3.0
 SOURCE = S3Location.parse("s3://aws-ml-blog/artifacts/gt-point-cloud-demos/")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, logger
 
-from gt3d_core.labeling_job import EXECUTION_TAG_KEY
+from gt3d_core.names import EXECUTION_TAG_KEY
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

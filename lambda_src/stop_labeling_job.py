@@ -12,7 +12,7 @@ from handler_support import logger, sdk_config
 from labeling_job_stop import stop_own_job
 
 from gt3d_core.errors import InvalidRequestError
-from gt3d_core.labeling_job import validate_job_name
+from gt3d_core.names import validate_job_name
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from gt3d_core.catalog import SUPPORTED_REGIONS, require_supported_region
 from gt3d_core.errors import UnsupportedRegionError
-from gt3d_core.manifest import S3Location
+from gt3d_core.s3_location import S3Location
 
 DEFAULT_REGION = "us-east-1"
 """The region used when neither context ``region`` nor ``CDK_DEFAULT_REGION`` names one."""

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from gt3d_core.labeling_job import EXECUTION_TAG_KEY
+from gt3d_core.names import EXECUTION_TAG_KEY
 from gt3d_core.workforce import SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.config import Settings
 from stacks.constructs.abandoned_jobs import AbandonedJobStopper

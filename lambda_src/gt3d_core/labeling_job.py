@@ -19,7 +19,6 @@ from gt3d_core.display import shorten
 from gt3d_core.errors import ConfigurationError, InvalidRequestError
 from gt3d_core.human_task import HumanTask, parse_human_task
 from gt3d_core.names import (
-    EXECUTION_TAG_KEY,
     JOB_NAME_MAX_LENGTH,
     label_attribute_name_problem,
     validate_execution_name,
@@ -27,27 +26,9 @@ from gt3d_core.names import (
     validate_label_attribute_name,
     validate_s3_uri,
 )
-from gt3d_core.progress import MAX_WAIT_SECONDS
 from gt3d_core.request_fields import invalid, mapping, string
 from gt3d_core.rules import NAME_LABEL_ATTRIBUTE
 from gt3d_core.s3_location import S3Location
-
-# EXECUTION_TAG_KEY, MAX_WAIT_SECONDS and validate_job_name stay importable from here for modules outside the core
-# (stacks/pipeline_stack.py, tests/infra, the stop handlers) that import them by this path.
-__all__ = [
-    "EXECUTION_TAG_KEY",
-    "MAX_WAIT_SECONDS",
-    "LabelingJobPlan",
-    "Locations",
-    "adjustment_of",
-    "derive_job_name",
-    "location_dict",
-    "parse_execution_start_time",
-    "plan_follow_up_job",
-    "plan_labeling_job",
-    "validate_job_name",
-    "validate_relative_path",
-]
 
 INPUT_FIELDS: Final = ("task_type", "job_name", "manifest", "label_category_config", "human_task", "then")
 FOLLOW_UP_FIELDS: Final = ("task_type", "job_name", "human_task")

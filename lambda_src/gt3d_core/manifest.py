@@ -19,7 +19,6 @@ from gt3d_core.frame_data import Frame, check_pose, is_number, object_uri, parse
 from gt3d_core.json_text import JsonRecord, load_json_lines
 from gt3d_core.point_cloud import PointCloud, check_format
 from gt3d_core.references import References, pass_through
-from gt3d_core.rewrite import rewrite_json_text
 from gt3d_core.rules import (
     FRAME_METADATA,
     FRAME_PREFIX,
@@ -30,10 +29,9 @@ from gt3d_core.rules import (
     MANIFEST_MAX_LINES,
     SEQ_SOURCE_REF,
 )
-from gt3d_core.s3_location import S3Location, S3Uri
+from gt3d_core.s3_location import S3Uri
 
-# S3Location and rewrite_json_text stay importable from here for stacks/config.py, tests/infra and bench/.
-__all__ = ["MAX_MANIFEST_LINES", "Manifest", "ManifestKind", "S3Location", "parse_manifest", "rewrite_json_text"]
+__all__ = ["MAX_MANIFEST_LINES", "Manifest", "ManifestKind", "parse_manifest"]
 
 MAX_MANIFEST_LINES: Final = 100_000
 

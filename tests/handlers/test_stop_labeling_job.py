@@ -19,7 +19,7 @@ from moto import mock_aws
 from sagemaker_stub import describe_response, minimal_request, stubbed_sagemaker
 
 from gt3d_core.errors import AwsTransientError, InvalidRequestError
-from gt3d_core.labeling_job import EXECUTION_TAG_KEY
+from gt3d_core.names import EXECUTION_TAG_KEY
 
 REGION = "us-east-1"
 EXECUTION = "exec-1"

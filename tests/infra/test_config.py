@@ -13,7 +13,7 @@ import pytest
 from infra_app import ROOT, cdk_json_context, load_app_module
 
 from gt3d_core.catalog import SUPPORTED_REGIONS
-from gt3d_core.manifest import S3Location
+from gt3d_core.s3_location import S3Location
 from stacks.config import COGNITO_EMAILS_PER_DAY, DEFAULT_REGION, InvalidSettingError, SesSender, Settings, WorkteamMode
 
 

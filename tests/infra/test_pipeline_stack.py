@@ -24,7 +24,8 @@ from infra_helpers import (
 )
 
 from gt3d_core.errors import AwsTransientError, user_error_names
-from gt3d_core.labeling_job import EXECUTION_TAG_KEY, MAX_WAIT_SECONDS
+from gt3d_core.names import EXECUTION_TAG_KEY
+from gt3d_core.progress import MAX_WAIT_SECONDS
 from gt3d_core.sdk_budget import SDK_CALL_BUDGET
 from stacks.constructs.lambda_function import POWERTOOLS_LAYER_VERSION
 
