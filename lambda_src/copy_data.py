@@ -20,10 +20,9 @@ not define are copied when they exist and never required to.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from os.path import commonprefix
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import boto3
@@ -31,10 +30,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, is_access_denied, is_not_found, logger, object_attributes, sdk_config
+from s3_objects import (
+    DEFAULT_TRANSFER_CONFIG,
+    SOURCE_ETAG_METADATA_KEY,
+    SourceObject,
+    copy_one,
+    listed_stat,
+    normalize_etag,
+    run_all,
+    stat_keys,
+)
 
 from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
-from gt3d_core.errors import AwsTransientError, InvalidRequestError, MissingObjectsError
+from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.findings import cap_warnings
 from gt3d_core.json_text import decode_json_bytes
 from gt3d_core.label_categories import parse_label_category_config
@@ -48,24 +57,9 @@ from gt3d_core.sequence_file import parse_sequence_file
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
-MIB: Final = 1024 * 1024
-SOURCE_ETAG_METADATA_KEY: Final = "gt3d-source-etag"
-"""User metadata on every copy: the ETag of the source object it came from (S3 sends x-amz-meta-gt3d-source-etag)."""
-
-DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
-    multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4
-)
 MAX_WORKERS: Final = 16
 MAX_LISTED_MISSING: Final = 20
-LIST_EACH_BELOW: Final = 25
-"""Check fewer keys than this with one listing each; more with a paginated listing of their common prefix."""
-KEYS_PER_LIST_PAGE: Final = 10
-"""Listing budget: one page per this many wanted keys; past it, the keys not yet listed are listed one by one."""
-LIST_PAGE_SIZE: Final = 1000
-
-_PRECONDITION_FAILED: Final = frozenset({"412", "PreconditionFailed"})
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -150,34 +144,10 @@ class CopyResult:
 class _Inputs:
     """The validated input JSON files, what they reference, the sequence files missing, and the warnings."""
 
-    json_objects: Mapping[str, _SourceObject]
+    json_objects: Mapping[str, SourceObject]
     references: References
     missing: tuple[S3Uri, ...]
     warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _SourceObject:
-    """One object to bring to the target; ``attributes`` is known already for the JSON files (read with GetObject)."""
-
-    relative_key: str
-    etag: str
-    size: int
-    attributes: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Stat:
-    etag: str
-    size: int
-
-
-def _normalize_etag(etag: str) -> str:
-    return etag.strip('"')
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 @functools.cache
@@ -212,7 +182,7 @@ def copy_data(
         inputs = _read_inputs(s3, request, pool)
         within = inputs.references.within(source)
         data_keys = sorted({source.relative_key(uri) for uri in within.objects} - set(inputs.json_objects))
-        stats = _stat_keys(s3, source.bucket, [source.key(key) for key in data_keys], pool)
+        stats = stat_keys(s3, source.bucket, [source.key(key) for key in data_keys], pool)
         existing = {source.uri(key) for key in data_keys if source.key(key) in stats}
         missing = [*inputs.missing, *missing_objects(within, existing)]
         if missing:
@@ -221,7 +191,7 @@ def copy_data(
         check_point_cloud_sizes(within.point_clouds, {source.uri(key): stats[source.key(key)].size for key in present})
         objects = [
             *inputs.json_objects.values(),
-            *(_SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in present),
+            *(SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in present),
         ]
         to_copy = _needing_copy(s3, target, objects, pool)
         outside = outside_source_warning(inputs.references, source)
@@ -232,7 +202,7 @@ def copy_data(
         )
         if warnings:
             logger.warning("Inputs accepted with warnings", extra={"warnings": len(warnings)})
-        _run(pool, lambda item: _copy_one(s3, request, item, transfer_config), to_copy)
+        run_all(pool, lambda item: copy_one(s3, request.source, request.target, item, transfer_config), to_copy)
     result = CopyResult(
         copied=len(to_copy),
         skipped=len(objects) - len(to_copy),
@@ -244,15 +214,10 @@ def copy_data(
     return result
 
 
-def _run(pool: ThreadPoolExecutor, function: Callable[[_T], _R], items: Iterable[_T]) -> list[_R]:
-    """Map over ``items`` on the pool; the first exception propagates (after the running calls finish)."""
-    return list(pool.map(function, items))
-
-
 def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -> _Inputs:
     """Fetch and validate the manifest, label categories and sequence files, and check they fit the task type."""
     source = request.source
-    inputs: dict[str, _SourceObject] = {}
+    inputs: dict[str, SourceObject] = {}
     texts: dict[str, str] = {}
     for key, what in ((request.manifest, "manifest"), (request.label_category_config, "label category file")):
         fetched = _get_json(s3, source, key)
@@ -278,7 +243,7 @@ def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -
         {source.relative_key(uri) for uri in references.sequence_files if source.contains(uri)} - set(inputs)
     )
 
-    def load_sequence(key: str) -> tuple[_SourceObject, References, tuple[str, ...]] | None:
+    def load_sequence(key: str) -> tuple[SourceObject, References, tuple[str, ...]] | None:
         # Parsed in the worker, so only the (small) references outlive the file's text.
         fetched = _get_json(s3, source, key)
         if fetched is None:
@@ -287,7 +252,7 @@ def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -
         sequence = parse_sequence_file(str(source.uri(key)), text)
         return item, sequence.references(), sequence.warnings
 
-    for key, loaded in zip(sequence_keys, _run(pool, load_sequence, sequence_keys), strict=True):
+    for key, loaded in zip(sequence_keys, run_all(pool, load_sequence, sequence_keys), strict=True):
         if loaded is None:
             missing.append(source.uri(key))
             continue
@@ -297,7 +262,7 @@ def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -
     return _Inputs(inputs, references, tuple(missing), tuple(warnings))
 
 
-def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_SourceObject, str] | None:
+def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[SourceObject, str] | None:
     """Read one JSON input file; None when it does not exist."""
     bucket, key = location.bucket, location.key(relative_key)
     try:
@@ -305,117 +270,26 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[_S
     except ClientError as error:
         # Without an s3:ListBucket that covers a GetObject (one conditioned on s3:prefix does not), S3 answers a
         # missing key with 403: the listing, which the prefix grant does cover, tells a missing file from a denial.
-        if is_not_found(error) or (is_access_denied(error) and _listed_stat(s3, bucket, key, denied=error) is None):
+        if is_not_found(error) or (is_access_denied(error) and listed_stat(s3, bucket, key, denied=error) is None):
             return None
         raise
     text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read(), MANIFEST_JSON_LINES)
-    item = _SourceObject(
+    item = SourceObject(
         relative_key=relative_key,
-        etag=_normalize_etag(response["ETag"]),
+        etag=normalize_etag(response["ETag"]),
         size=response["ContentLength"],
         attributes=object_attributes(response),
     )
     return item, text
 
 
-def _stat_keys(s3: S3Client, bucket: str, keys: Collection[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
-    """Return ETag and size of each of ``keys`` that exists, with as few requests as the key set allows.
-
-    Few keys: one listing of each key as a prefix. Many: list their common prefix (S3 lists in key order, starting
-    just before the smallest wanted key) until past the largest, within a page budget; keys beyond the budget are
-    listed one by one. Listings, not HeadObject: S3 answers a HeadObject of a missing key with 403 unless the caller
-    may list the bucket without a prefix condition, and our grants are prefix-scoped. Where listing is denied (a
-    source bucket's policy may allow only GetObject), each key gets a HeadObject instead.
-    """
-    wanted = sorted(set(keys))
-    try:
-        return _list_keys(s3, bucket, wanted, pool)
-    except ClientError as error:
-        if not is_access_denied(error):
-            raise
-    logger.warning(
-        "Listing is denied; checking each object with HeadObject (a missing object then reads as denied)",
-        extra={"bucket": bucket, "objects": len(wanted)},
-    )
-    return _head_many(s3, bucket, wanted, pool)
-
-
-def _list_keys(s3: S3Client, bucket: str, wanted: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
-    if len(wanted) < LIST_EACH_BELOW:
-        return _list_each(s3, bucket, wanted, pool)
-    wanted_set = set(wanted)
-    found: dict[str, _Stat] = {}
-    listed_up_to = ""
-    complete = False
-    paginator = s3.get_paginator("list_objects_v2")
-    # Any string sorting below the smallest wanted key works as StartAfter; that key minus its last character does.
-    pages_iter = paginator.paginate(
-        Bucket=bucket,
-        Prefix=commonprefix(wanted),  # noqa: RUF071 - a string prefix is what ListObjectsV2 takes
-        StartAfter=wanted[0][:-1],
-        PaginationConfig={"PageSize": LIST_PAGE_SIZE},
-    )
-    for pages, page in enumerate(pages_iter, start=1):
-        for entry in page.get("Contents", []):
-            key = entry["Key"]
-            if key in wanted_set:
-                found[key] = _Stat(_normalize_etag(entry["ETag"]), entry["Size"])
-            listed_up_to = key
-        if listed_up_to >= wanted[-1]:
-            complete = True
-            break
-        if pages >= max(1, len(wanted) // KEYS_PER_LIST_PAGE):
-            break
-    else:
-        complete = True  # the listing ran out: every wanted key not seen does not exist
-    if not complete:
-        found.update(_list_each(s3, bucket, [key for key in wanted if key > listed_up_to], pool))
-    return found
-
-
-def _listed_stat(s3: S3Client, bucket: str, key: str, *, denied: ClientError | None = None) -> _Stat | None:
-    """Return the key's ETag and size from a listing of the key as a prefix (its first entry), or None if absent.
-
-    With ``denied`` (the error that made the caller ask), a denied listing re-raises that error instead.
-    """
-    try:
-        response = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-    except ClientError as error:
-        if denied is not None and is_access_denied(error):
-            raise denied from error
-        raise
-    entry = next(iter(response.get("Contents", [])), None)
-    if entry is None or entry["Key"] != key:
-        return None
-    return _Stat(_normalize_etag(entry["ETag"]), entry["Size"])
-
-
-def _list_each(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
-    stats = _run(pool, lambda key: _listed_stat(s3, bucket, key), keys)
-    return {key: stat for key, stat in zip(keys, stats, strict=True) if stat is not None}
-
-
-def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, _Stat]:
-    def head(key: str) -> tuple[str, _Stat | None]:
-        try:
-            response = s3.head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            # Without listing, S3 answers a missing key 403 too: either way the job could not read it.
-            if is_not_found(error) or is_access_denied(error):
-                return key, None
-            raise
-        return key, _Stat(_normalize_etag(response["ETag"]), response["ContentLength"])
-
-    return {key: stat for key, stat in _run(pool, head, keys) if stat is not None}
-
-
 def _needing_copy(
-    s3: S3Client, target: S3Location, objects: list[_SourceObject], pool: ThreadPoolExecutor
-) -> list[_SourceObject]:
+    s3: S3Client, target: S3Location, objects: list[SourceObject], pool: ThreadPoolExecutor
+) -> list[SourceObject]:
     """Return the objects whose target copy is absent or did not come from the same source version."""
-    stats = _stat_keys(s3, target.bucket, [target.key(item.relative_key) for item in objects], pool)
-    to_copy: list[_SourceObject] = []
-    undecided: list[_SourceObject] = []
+    stats = stat_keys(s3, target.bucket, [target.key(item.relative_key) for item in objects], pool)
+    to_copy: list[SourceObject] = []
+    undecided: list[SourceObject] = []
     for item in objects:
         stat = stats.get(target.key(item.relative_key))
         if stat is None:
@@ -423,7 +297,7 @@ def _needing_copy(
         elif stat.etag != item.etag:
             undecided.append(item)  # rewritten, multipart-copied or encrypted differently: ask the marker
 
-    def came_from_same_version(item: _SourceObject) -> bool:
+    def came_from_same_version(item: SourceObject) -> bool:
         try:
             response = s3.head_object(Bucket=target.bucket, Key=target.key(item.relative_key))
         except ClientError as error:
@@ -432,37 +306,10 @@ def _needing_copy(
             raise
         return response.get("Metadata", {}).get(SOURCE_ETAG_METADATA_KEY) == item.etag
 
-    for item, same in zip(undecided, _run(pool, came_from_same_version, undecided), strict=True):
+    for item, same in zip(undecided, run_all(pool, came_from_same_version, undecided), strict=True):
         if not same:
             to_copy.append(item)
     return to_copy
-
-
-def _copy_one(s3: S3Client, request: CopyRequest, item: _SourceObject, config: TransferConfig) -> None:
-    """Server-side copy of one object, pinned to the checked source version, recording that version's ETag."""
-    source_key = request.source.key(item.relative_key)
-    quoted_etag = f'"{item.etag}"'
-    try:
-        attributes = item.attributes
-        if attributes is None:
-            attributes = object_attributes(
-                s3.head_object(Bucket=request.source.bucket, Key=source_key, IfMatch=quoted_etag)
-            )
-        extra_args: dict[str, Any] = {
-            **attributes,
-            "Metadata": {**attributes.get("Metadata", {}), SOURCE_ETAG_METADATA_KEY: item.etag},
-            "MetadataDirective": "REPLACE",
-            "CopySourceIfMatch": quoted_etag,
-        }
-        copy_source: CopySourceTypeDef = {"Bucket": request.source.bucket, "Key": source_key}
-        s3.copy(copy_source, request.target.bucket, request.target.key(item.relative_key), extra_args, Config=config)
-    except ClientError as error:
-        if _error_code(error) in _PRECONDITION_FAILED:
-            raise AwsTransientError(
-                f"{request.source.uri(item.relative_key)} changed while it was being copied; a retry re-reads it."
-            ) from error
-        raise
-    logger.debug("Copied object", extra={"key": item.relative_key, "bytes": item.size})
 
 
 def _missing_message(request: CopyRequest, missing: list[S3Uri]) -> str:

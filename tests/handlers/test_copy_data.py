@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import copy_data
 import pytest
+import s3_objects
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.s3.transfer import TransferConfig
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -140,7 +141,7 @@ def test_given_a_copied_object_when_inspected_then_content_type_and_user_metadat
 
     head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + IMAGE_KEYS[4])
     assert head["ContentType"] == "image/jpeg"
-    assert head["Metadata"] == {"camera": "0", copy_data.SOURCE_ETAG_METADATA_KEY: source_etag}
+    assert head["Metadata"] == {"camera": "0", s3_objects.SOURCE_ETAG_METADATA_KEY: source_etag}
     manifest_head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + "manifests/OT-manifest-10-frame.json")
     assert manifest_head["ContentType"] == "application/json"
 
@@ -231,7 +232,7 @@ def test_given_a_target_object_with_identical_content_when_copied_then_it_is_ski
     result = copy_data.handler(make_event(), lambda_context)
 
     assert result["skipped"] == 1
-    assert copy_data.SOURCE_ETAG_METADATA_KEY not in demo.head_object(
+    assert s3_objects.SOURCE_ETAG_METADATA_KEY not in demo.head_object(
         Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + FRAME_KEY
     ).get("Metadata", {})
 
@@ -383,8 +384,8 @@ def test_given_many_objects_and_any_listing_budget_when_checked_then_exactly_the
     keys_per_page: int,
     missing: str,
 ) -> None:
-    monkeypatch.setattr(copy_data, "LIST_PAGE_SIZE", page_size)
-    monkeypatch.setattr(copy_data, "KEYS_PER_LIST_PAGE", keys_per_page)
+    monkeypatch.setattr(s3_objects, "LIST_PAGE_SIZE", page_size)
+    monkeypatch.setattr(s3_objects, "KEYS_PER_LIST_PAGE", keys_per_page)
     keys = [f"frames/{index:03d}.bin" for index in range(40)]
     put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
     s3.put_object(

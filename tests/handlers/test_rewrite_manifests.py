@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import copy_data
 import pytest
 import rewrite_manifests
+import s3_objects
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fixtures import DEMO_BUCKET, DEMO_INPUTS, DEMO_PREFIX, SEQUENCE_KEY, upload_demo
 
@@ -101,7 +102,7 @@ def test_given_a_rewritten_file_when_inspected_then_content_type_and_source_etag
     assert after["ETag"] != before["ETag"]
     assert after["ContentType"] == before["ContentType"] == "application/json"
     assert after["Metadata"] == before["Metadata"]
-    assert copy_data.SOURCE_ETAG_METADATA_KEY in after["Metadata"]
+    assert s3_objects.SOURCE_ETAG_METADATA_KEY in after["Metadata"]
 
 
 def test_given_a_finished_rewrite_when_run_again_then_nothing_is_written(
