@@ -20,6 +20,9 @@ not define are copied when they exist and never required to.
 from __future__ import annotations
 
 import functools
+import json
+import os
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +46,13 @@ from s3_objects import (
 
 from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import TASK_TYPES, TaskType, task_type
+from gt3d_core.copy_layout import (
+    BATCH_OBJECTS,
+    BATCHES_FILE,
+    DEFAULT_INLINE_COPY_LIMIT,
+    JSON_KEYS_FILE,
+    work_location,
+)
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.findings import cap_warnings
 from gt3d_core.json_text import decode_json_bytes
@@ -59,6 +69,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 MAX_WORKERS: Final = 16
+_EXECUTION_NAME: Final = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}")
+"""Step Functions' execution name rules (a name is also a key segment of the work location)."""
 MAX_LISTED_MISSING: Final = 20
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -74,6 +86,12 @@ class CopyRequest:
     label_category_config: str
     task_type: TaskType
     label_attribute_name: str
+    execution_name: str
+
+    @property
+    def work(self) -> S3Location:
+        """Where this execution's copy leaves its lists for later steps (the JSON files to rewrite, copy batches)."""
+        return work_location(self.target, self.execution_name)
 
     @classmethod
     def from_event(cls, event: object) -> CopyRequest:
@@ -96,6 +114,9 @@ class CopyRequest:
         label_attribute_name = event.get("label_attribute_name")
         if not isinstance(label_attribute_name, str):
             raise InvalidRequestError(f"`label_attribute_name` must be a string; got {label_attribute_name!r}.")
+        execution_name = event.get("execution_name")
+        if not isinstance(execution_name, str) or not _EXECUTION_NAME.fullmatch(execution_name):
+            raise InvalidRequestError(f"`execution_name` must be the execution's name; got {execution_name!r}.")
         return cls(
             source=source,
             target=target,
@@ -103,6 +124,7 @@ class CopyRequest:
             label_category_config=_relative_key(event, "label_category_config"),
             task_type=task_type(name),
             label_attribute_name=label_attribute_name,
+            execution_name=execution_name,
         )
 
 
@@ -118,26 +140,40 @@ def _relative_key(event: Mapping[str, Any], field: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CopyResult:
-    """What one run did; ``json_keys`` lists every input JSON file now at the target, copied or skipped.
+    """What one run did. Only counts and S3 locations: nothing that grows with the dataset travels in the state.
 
-    ``warnings`` lists data that was accepted but probably will not do what the user wants (capped, with a count).
+    ``json_keys`` is where the list of input JSON files now at the target (copied or skipped) was written, for the
+    rewrite; ``batches``, when there was too much to copy in this invocation, where the copy batches were written
+    for the workflow's Distributed Map (``scheduled`` objects). ``warnings`` lists data that was accepted but
+    probably will not do what the user wants (capped, with a count).
     """
 
     copied: int
+    scheduled: int
     skipped: int
     bytes: int
-    json_keys: tuple[str, ...]
+    json_files: int
+    json_keys: S3Uri
+    batches: S3Uri | None
+    batch_count: int = 0
     warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the handler's response: ``{"copied", "skipped", "bytes", "json_keys", "warnings"}``."""
+        """Return the handler's response (docs/architecture.md)."""
         return {
             "copied": self.copied,
+            "scheduled": self.scheduled,
             "skipped": self.skipped,
             "bytes": self.bytes,
-            "json_keys": list(self.json_keys),
+            "json_files": self.json_files,
+            "json_keys": _object_dict(self.json_keys),
+            "batches": {**_object_dict(self.batches), "count": self.batch_count} if self.batches else None,
             "warnings": list(self.warnings),
         }
+
+
+def _object_dict(uri: S3Uri) -> dict[str, str]:
+    return {"bucket": uri.bucket, "key": uri.key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +194,12 @@ def _s3_client() -> S3Client:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Copy the inputs the event names and everything they reference; return counts and the JSON keys to rewrite."""
+    """Copy (or plan the batches of) the inputs the event names and everything they reference; return counts and
+    where the JSON files to rewrite and the copy batches were listed."""
     request = CopyRequest.from_event(event)
+    inline_limit = int(os.environ.get("INLINE_COPY_LIMIT", DEFAULT_INLINE_COPY_LIMIT))
     with aws_error_policy():
-        result = copy_data(_s3_client(), request)
+        result = copy_data(_s3_client(), request, inline_limit=inline_limit)
     return result.as_dict()
 
 
@@ -171,6 +209,7 @@ def copy_data(
     *,
     transfer_config: TransferConfig = DEFAULT_TRANSFER_CONFIG,
     max_workers: int = MAX_WORKERS,
+    inline_limit: int = DEFAULT_INLINE_COPY_LIMIT,
 ) -> CopyResult:
     """Validate the inputs, check every referenced object exists, then copy what the target lacks.
 
@@ -202,12 +241,20 @@ def copy_data(
         )
         if warnings:
             logger.warning("Inputs accepted with warnings", extra={"warnings": len(warnings)})
-        run_all(pool, lambda item: copy_one(s3, request.source, request.target, item, transfer_config), to_copy)
+        inline = len(to_copy) <= inline_limit
+        if inline:
+            run_all(pool, lambda item: copy_one(s3, request.source, request.target, item, transfer_config), to_copy)
+    json_keys = _put_json(s3, request.work.uri(JSON_KEYS_FILE), [target.key(key) for key in inputs.json_objects])
+    batches = None if inline else _put_json(s3, request.work.uri(BATCHES_FILE), copy_batches(to_copy))
     result = CopyResult(
-        copied=len(to_copy),
+        copied=len(to_copy) if inline else 0,
+        scheduled=0 if inline else len(to_copy),
         skipped=len(objects) - len(to_copy),
         bytes=sum(item.size for item in to_copy),
-        json_keys=tuple(target.key(key) for key in inputs.json_objects),
+        json_files=len(inputs.json_objects),
+        json_keys=json_keys,
+        batches=batches,
+        batch_count=0 if inline else -(-len(to_copy) // BATCH_OBJECTS),
         warnings=cap_warnings(warnings),
     )
     logger.info("Copy finished", extra={"copied": result.copied, "skipped": result.skipped, "bytes": result.bytes})
@@ -310,6 +357,17 @@ def _needing_copy(
         if not same:
             to_copy.append(item)
     return to_copy
+
+
+def copy_batches(objects: list[SourceObject]) -> list[dict[str, Any]]:
+    """Return the Distributed Map's items: ``{"objects": [[relative key, ETag, size], ...]}`` of BATCH_OBJECTS each."""
+    rows = [[item.relative_key, item.etag, item.size] for item in objects]
+    return [{"objects": rows[start : start + BATCH_OBJECTS]} for start in range(0, len(rows), BATCH_OBJECTS)]
+
+
+def _put_json(s3: S3Client, uri: S3Uri, document: Any) -> S3Uri:
+    s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=json.dumps(document).encode(), ContentType="application/json")
+    return uri
 
 
 def _missing_message(request: CopyRequest, missing: list[S3Uri]) -> str:

@@ -10,6 +10,7 @@ re-run of the copy still recognizes them.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -91,11 +92,25 @@ def _s3_client() -> S3Client:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Rewrite the event's target files to reference the input location; return files and URIs changed."""
-    request = RewriteRequest.from_event(event)
+    """Rewrite the target files the copy step listed (``keys``: where it wrote their list) to reference the input
+    location; return files and URIs changed."""
+    s3 = _s3_client()
     with aws_error_policy():
-        summary = rewrite_manifests(_s3_client(), request)
+        keys = read_key_list(s3, event.get("keys"))
+        request = RewriteRequest.from_event({**event, "keys": keys})
+        summary = rewrite_manifests(s3, request)
     return summary.as_dict()
+
+
+def read_key_list(s3: S3Client, location: object) -> object:
+    """Return the JSON list the copy step wrote at ``location`` (``{"bucket", "key"}``): the files to rewrite.
+
+    The list travels through S3, not the execution state, whose 256 KiB limit a large dataset's list would break.
+    """
+    if not isinstance(location, Mapping) or not all(isinstance(location.get(k), str) for k in ("bucket", "key")):
+        raise InvalidRequestError(f'`keys` must be the copy step\'s {{"bucket", "key"}} of its list; got {location!r}.')
+    uri = S3Uri(location["bucket"], location["key"])
+    return json.loads(decode_json_bytes(str(uri), s3.get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()))
 
 
 def rewrite_manifests(s3: S3Client, request: RewriteRequest, *, max_workers: int = MAX_WORKERS) -> RewriteSummary:

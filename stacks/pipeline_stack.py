@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from gt3d_core.copy_layout import DEFAULT_INLINE_COPY_LIMIT, WORK_DIRECTORY
 from gt3d_core.names import EXECUTION_TAG_KEY
 from gt3d_core.workforce import SAGEMAKER_SERVICE_PRINCIPAL
 from stacks.config import Settings
@@ -63,6 +64,7 @@ class PipelineStack(Stack):
             "LabelingWorkflow",
             functions=WorkflowFunctions(**{step: fn.function for step, fn in self.functions.items()}),
             results_topic=self.results_topic,
+            work_objects=self.input_location.child(WORK_DIRECTORY).objects_arn,
         )
         self.state_machine = self.workflow.state_machine
         self.functions["abandoned"] = self._abandoned_execution_function()
@@ -98,6 +100,7 @@ class PipelineStack(Stack):
             "monitor": self._monitor_function(),
             "stop": self._stop_function(),
             "prepare_follow_up": self._prepare_follow_up_function(),
+            "copy_batch": self._copy_batch_function(source),
         }
 
     def _plan_function(self, settings: Settings, source: BucketPrefix) -> PipelineFunction:
@@ -122,6 +125,7 @@ class PipelineStack(Stack):
             description="Copies the manifest, label categories and referenced objects to the input location",
             timeout=Duration.minutes(15),
             memory_size=1024,
+            environment={"INLINE_COPY_LIMIT": str(DEFAULT_INLINE_COPY_LIMIT)},
         )
         # Existence checks list the key as a prefix (ListObjectsV2), which the prefix-scoped grant covers; a
         # HeadObject of a missing key would be answered 403 without an unconditioned s3:ListBucket.
@@ -130,6 +134,20 @@ class PipelineStack(Stack):
         allow_read(copy.role, self.input_location, list_keys=True)
         allow_write(copy.role, self.input_location)
         return copy
+
+    def _copy_batch_function(self, source: BucketPrefix) -> PipelineFunction:
+        copy_batch = PipelineFunction(
+            self,
+            "CopyBatch",
+            handler="copy_batch.handler",
+            description="Copies one batch of objects the copy step planned (a Distributed Map item)",
+            timeout=Duration.minutes(15),
+            memory_size=1024,
+        )
+        # The copy is pinned to the checked source version (HeadObject + CopyObject with If-Match).
+        allow_read(copy_batch.role, source, list_keys=False)
+        allow_write(copy_batch.role, self.input_location)
+        return copy_batch
 
     def _rewrite_function(self) -> PipelineFunction:
         rewrite = PipelineFunction(

@@ -117,6 +117,10 @@ class S3Location:
         """Return the URI of ``relative`` under this location."""
         return S3Uri(self.bucket, self.prefix + relative)
 
+    def child(self, relative_prefix: str) -> S3Location:
+        """Return the location ``relative_prefix`` (ending in ``/``) below this one."""
+        return S3Location(self.bucket, self.prefix + relative_prefix)
+
     def overlaps(self, other: S3Location) -> bool:
         """True when one location lies inside the other, so copying between them would write into the source."""
         return self.bucket == other.bucket and (

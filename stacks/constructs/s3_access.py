@@ -32,6 +32,10 @@ class BucketPrefix:
         """Return the ARN pattern of every object under the prefix."""
         return f"{self.bucket_arn}/{self.prefix}*"
 
+    def child(self, relative_prefix: str) -> BucketPrefix:
+        """Return the prefix ``relative_prefix`` (ending in ``/``) below this one."""
+        return BucketPrefix(self.bucket_name, self.prefix + relative_prefix)
+
     @property
     def uri(self) -> str:
         """Return ``s3://bucket/prefix``."""

@@ -83,6 +83,7 @@ def logged_state_machine(
     definition: sfn.IChainable,
     timeout: Duration,
     role: ExplicitRole,
+    state_machine_name: str | None = None,
 ) -> sfn.StateMachine:
     """Return ``scope``'s ``StateMachine``: STANDARD, JSONPath, every event logged to its own group, X-Ray traced."""
     log_group = logs.LogGroup(
@@ -105,6 +106,7 @@ def logged_state_machine(
         tracing_enabled=True,
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         role=role.grantable,
+        state_machine_name=state_machine_name,
     )
     # Step Functions checks log-delivery permissions when the state machine is created.
     role.required_by(machine)

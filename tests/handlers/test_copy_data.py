@@ -28,6 +28,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
 from gt3d_core.catalog import task_type
+from gt3d_core.copy_layout import WORK_DIRECTORY
 from gt3d_core.errors import AwsTransientError, InvalidRequestError, ManifestFormatError, MissingObjectsError
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 TARGET_BUCKET = "gt3d-labeling-bucket"
 TARGET_PREFIX = "demo-exp/input/"
+EXECUTION = "exec-1"
+WORK_PREFIX = f"{TARGET_PREFIX}{WORK_DIRECTORY}"
 LABELS_KEY = "label-category-config/label-category.json"
 FRAME_TASK = "3DPointCloudObjectDetection"
 Snapshot = Callable[["S3Client", str], dict[str, dict[str, Any]]]
@@ -61,6 +64,7 @@ def make_event(task_name: str = "3DPointCloudObjectTracking", **overrides: Any) 
     event: dict[str, Any] = {
         "task_type": task_name,
         "label_attribute_name": task_type(task_name).label_attribute_name("new-job-7"),
+        "execution_name": EXECUTION,
         "source": {"bucket": DEMO_BUCKET, "prefix": DEMO_PREFIX},
         "target": {"bucket": TARGET_BUCKET, "prefix": TARGET_PREFIX},
         "manifest": manifest,
@@ -76,11 +80,24 @@ def frame_event() -> dict[str, Any]:
 
 
 def target_keys(s3: S3Client) -> set[str]:
+    """The data at the target (the copy's own lists, under the work location, aside)."""
     return {
         entry["Key"]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=TARGET_BUCKET)
         for entry in page.get("Contents", [])
+        if not entry["Key"].startswith(WORK_PREFIX)
     }
+
+
+def listed_json_keys(s3: S3Client, result: dict[str, Any]) -> list[str]:
+    """The JSON files the copy listed for the rewrite (the list is in S3; the result says where)."""
+    location = result["json_keys"]
+    keys: list[str] = json.loads(s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read())
+    return keys
+
+
+def data_snapshot(snapshot: Snapshot, s3: S3Client) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in snapshot(s3, TARGET_BUCKET).items() if not key.startswith(WORK_PREFIX)}
 
 
 def expected_relative_keys(task_name: str) -> set[str]:
@@ -127,7 +144,11 @@ def test_given_demo_inputs_when_copied_then_exactly_the_transitive_closure_lands
     )
     manifest, categories = DEMO_INPUTS[task_name]
     sequences = EXPECTED_CLOSURE[manifest][0]
-    assert sorted(result["json_keys"]) == sorted(TARGET_PREFIX + key for key in {manifest, categories, *sequences})
+    assert sorted(listed_json_keys(demo, result)) == sorted(
+        TARGET_PREFIX + key for key in {manifest, categories, *sequences}
+    )
+    assert result["json_keys"]["key"] == f"{WORK_PREFIX}{EXECUTION}/json-keys.json"
+    assert result["batches"] is None  # few objects: copied by this invocation
 
 
 def test_given_a_copied_object_when_inspected_then_content_type_and_user_metadata_are_kept_and_source_etag_recorded(
@@ -150,18 +171,22 @@ def test_given_a_finished_run_when_run_again_then_nothing_is_copied_and_json_key
     demo: S3Client, lambda_context: LambdaContext, snapshot: Snapshot
 ) -> None:
     first = copy_data.handler(make_event(), lambda_context)
-    before = snapshot(demo, TARGET_BUCKET)
+    before = data_snapshot(snapshot, demo)
 
     second = copy_data.handler(make_event(), lambda_context)
 
     assert second == {
         "copied": 0,
+        "scheduled": 0,
         "skipped": first["copied"],
         "bytes": 0,
+        "json_files": first["json_files"],
         "json_keys": first["json_keys"],
+        "batches": None,
         "warnings": [],
     }
-    assert snapshot(demo, TARGET_BUCKET) == before
+    assert data_snapshot(snapshot, demo) == before
+    assert listed_json_keys(demo, second) == listed_json_keys(demo, first)
 
 
 def test_given_many_objects_already_copied_when_run_again_then_two_listings_replace_per_object_requests(
@@ -180,22 +205,24 @@ def test_given_many_objects_already_copied_when_run_again_then_two_listings_repl
     result = copy_data.handler(event, lambda_context)
 
     assert (result["copied"], result["skipped"]) == (0, 42)
-    assert sorted(calls) == ["GetObject", "GetObject", "ListObjectsV2", "ListObjectsV2"]
+    # The two JSON files, two listings, and the list of JSON files for the rewrite: no request per object.
+    assert sorted(calls) == ["GetObject", "GetObject", "ListObjectsV2", "ListObjectsV2", "PutObject"]
 
 
 def test_given_json_files_rewritten_after_the_copy_when_run_again_then_they_are_skipped_not_overwritten(
     demo: S3Client, lambda_context: LambdaContext
 ) -> None:
     first = copy_data.handler(make_event(), lambda_context)
-    for key in first["json_keys"]:  # what the rewrite step does: new content, same metadata
+    json_keys = listed_json_keys(demo, first)
+    for key in json_keys:  # what the rewrite step does: new content, same metadata
         head = demo.head_object(Bucket=TARGET_BUCKET, Key=key)
         demo.put_object(Bucket=TARGET_BUCKET, Key=key, Body=b'{"rewritten": true}\n', Metadata=head["Metadata"])
 
     second = copy_data.handler(make_event(), lambda_context)
 
     assert (second["copied"], second["skipped"]) == (0, first["copied"])
-    assert sorted(second["json_keys"]) == sorted(first["json_keys"])
-    for key in first["json_keys"]:
+    assert sorted(listed_json_keys(demo, second)) == sorted(json_keys)
+    for key in json_keys:
         assert body(demo, TARGET_BUCKET, key) == b'{"rewritten": true}\n'
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import copy_data
 import pytest
 import rewrite_manifests
@@ -40,6 +41,7 @@ def copy_event(task_name: str, manifest: str, categories: str) -> dict[str, Any]
     return {
         "task_type": task_name,
         "label_attribute_name": task_type(task_name).label_attribute_name("new-job-7"),
+        "execution_name": "exec-1",
         "source": SOURCE_EVENT,
         "target": TARGET_EVENT,
         "manifest": manifest,
@@ -48,13 +50,23 @@ def copy_event(task_name: str, manifest: str, categories: str) -> dict[str, Any]
 
 
 def copy(task_name: str, context: LambdaContext) -> list[str]:
-    keys: list[str] = copy_data.handler(copy_event(task_name, *DEMO_INPUTS[task_name]), context)["json_keys"]
+    result = copy_data.handler(copy_event(task_name, *DEMO_INPUTS[task_name]), context)
+    return listed_keys(result["json_keys"])
+
+
+def listed_keys(location: dict[str, str]) -> list[str]:
+    """The list of files the copy step wrote for the rewrite."""
+    body = boto3.client("s3").get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read()
+    keys: list[str] = json.loads(body)
     return keys
 
 
 def rewrite(keys: list[str], context: LambdaContext) -> dict[str, int]:
+    """Run the rewrite as the workflow does: the list of files travels through S3, its location in the event."""
+    location = {"bucket": TARGET_BUCKET, "key": f"{TARGET_PREFIX}_gt3d-work/test/json-keys.json"}
+    boto3.client("s3").put_object(Bucket=location["bucket"], Key=location["key"], Body=json.dumps(keys).encode())
     result: dict[str, int] = rewrite_manifests.handler(
-        {"source": SOURCE_EVENT, "target": TARGET_EVENT, "keys": keys}, context
+        {"source": SOURCE_EVENT, "target": TARGET_EVENT, "keys": location}, context
     )
     return result
 
@@ -138,7 +150,7 @@ def test_given_a_manifest_with_archive_and_source_uris_when_copied_and_rewritten
         Body=json.dumps({"documentVersion": "2020-03-01", "labels": [{"label": "Car"}]}).encode(),
     )
     event = copy_event("3DPointCloudObjectDetection", "m.json", "l.json")
-    keys = copy_data.handler(event, lambda_context)["json_keys"]
+    keys = listed_keys(copy_data.handler(event, lambda_context)["json_keys"])
 
     assert rewrite(keys, lambda_context) == {"rewritten": 1, "uris": 1}
 
@@ -185,6 +197,13 @@ def test_given_no_keys_when_rewritten_then_nothing_happens(s3: S3Client, lambda_
     assert rewrite([], lambda_context) == {"rewritten": 0, "uris": 0}
 
 
+def test_given_keys_that_are_not_the_copy_steps_list_location_when_handled_then_the_error_says_what_they_must_be(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    with pytest.raises(InvalidRequestError, match=r'`keys` must be the copy step\'s \{"bucket", "key"\}'):
+        rewrite_manifests.handler({"source": SOURCE_EVENT, "target": TARGET_EVENT, "keys": ["a.json"]}, lambda_context)
+
+
 @pytest.mark.parametrize(
     ("event", "message"),
     [
@@ -204,8 +223,8 @@ def test_given_no_keys_when_rewritten_then_nothing_happens(s3: S3Client, lambda_
         ),
     ],
 )
-def test_given_a_malformed_event_when_handled_then_invalid_request_error_names_the_field(
-    s3: S3Client, lambda_context: LambdaContext, event: dict[str, Any], message: str
+def test_given_a_malformed_event_when_parsed_then_invalid_request_error_names_the_field(
+    event: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InvalidRequestError, match=message):
-        rewrite_manifests.handler(event, lambda_context)
+        rewrite_manifests.RewriteRequest.from_event(event)

@@ -23,6 +23,7 @@ from infra_helpers import (
     state_machine_definitions,
 )
 
+from gt3d_core.copy_layout import DEFAULT_INLINE_COPY_LIMIT
 from gt3d_core.errors import AwsTransientError, user_error_names
 from gt3d_core.names import EXECUTION_TAG_KEY
 from gt3d_core.progress import MAX_WAIT_SECONDS
@@ -43,6 +44,7 @@ HANDLERS = (
     "stop_labeling_job.handler",
     "abandoned_execution.handler",
     "prepare_follow_up_job.handler",
+    "copy_batch.handler",
 )
 STATES = {
     "PlanLabelingJob": "Task",
@@ -58,6 +60,8 @@ STATES = {
     "LabelingJobNotSucceeded": "Pass",
     "LabelingJobMonitorFailed": "Pass",
     "StopLabelingJob": "Task",
+    "CopyInBatches?": "Choice",
+    "CopyBatches": "Map",
     "HasFollowUpJob?": "Choice",
     "PrepareFollowUpJob": "Task",
     "NotifyFailure": "Task",
@@ -238,7 +242,9 @@ def test_given_the_functions_when_synthesized_then_each_has_exactly_the_environm
     assert set(create) == {"GROUND_TRUTH_ROLE_ARN", "WORKTEAM_ARN"}
     assert create["GROUND_TRUTH_ROLE_ARN"] == ground_truth_role_arn
     assert create["WORKTEAM_ARN"].startswith("import(gt3d-workforce:")
-    for handler in ("copy_data.handler", "rewrite_manifests.handler", "monitor_labeling_job.handler"):
+    # Above this many objects the copy hands the copying to the CopyBatches Distributed Map.
+    assert environment("copy_data.handler") == {"INLINE_COPY_LIMIT": str(DEFAULT_INLINE_COPY_LIMIT)}
+    for handler in ("rewrite_manifests.handler", "monitor_labeling_job.handler", "copy_batch.handler"):
         assert environment(handler) == {}
 
 
@@ -480,14 +486,18 @@ def test_given_the_monitor_when_synthesized_then_it_has_exactly_the_documented_s
 def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewrite_create_wait_monitor(
     states: dict[str, Any],
 ) -> None:
-    assert [
-        states[name]["Next"] for name in ("PlanLabelingJob", "CopyData", "RewriteManifests", "CreateLabelingJob")
-    ] == [
+    assert [states[name]["Next"] for name in ("PlanLabelingJob", "CopyData", "CopyBatches", "RewriteManifests")] == [
         "CopyData",
+        "CopyInBatches?",
         "RewriteManifests",
         "CreateLabelingJob",
-        "InitialWait",
     ]
+    assert states["CopyInBatches?"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.copy.batches", "IsNull": False, "Next": "CopyBatches"}],
+        "Default": "RewriteManifests",
+    }
+    assert states["CreateLabelingJob"]["Next"] == "InitialWait"
     assert states["InitialWait"] == {
         "Type": "Pass",
         "Result": {"wait_seconds": 30},
@@ -645,6 +655,7 @@ def test_given_the_lambda_tasks_when_synthesized_then_payloads_and_result_paths_
     assert states["CopyData"]["Parameters"] == {
         "task_type.$": "$.plan.task_type",
         "label_attribute_name.$": "$.plan.label_attribute_name",
+        "execution_name.$": "$.plan.execution_name",
         "source.$": "$.plan.source",
         "target.$": "$.plan.target",
         "manifest.$": "$.plan.manifest",
@@ -755,10 +766,11 @@ def _machine_permissions(pipeline: dict[str, Any], machine_id: str) -> set[tuple
 
 
 def test_given_the_workflow_role_when_synthesized_then_it_invokes_its_functions_publishes_and_runs_the_monitor(
-    pipeline: dict[str, Any], workflow_id: str, monitor_id: str, results_topic_id: str
+    pipeline: dict[str, Any], workflow_id: str, monitor_id: str, results_topic_id: str, labeling: Locations
 ) -> None:
     topic_id = results_topic_id
-    invoked = (*HANDLERS[:4], "stop_labeling_job.handler", "prepare_follow_up_job.handler")
+    invoked = (*HANDLERS[:4], "stop_labeling_job.handler", "prepare_follow_up_job.handler", "copy_batch.handler")
+    own_arn = "arn:aws:states:us-east-1:<AWS::AccountId>:stateMachine:gt3d-pipeline-LabelingWorkflow"
 
     assert _machine_permissions(pipeline, workflow_id) == {
         *{("lambda:InvokeFunction", f"<{_function_logical_id(pipeline, handler)}.Arn>") for handler in invoked},
@@ -766,6 +778,11 @@ def test_given_the_workflow_role_when_synthesized_then_it_invokes_its_functions_
         # startExecution.sync:2, as documented for the Step Functions integration: start the monitor, watch and
         # stop its executions, and the managed rule through which Step Functions learns that one ended.
         ("states:StartExecution", f"<{monitor_id}>"),
+        # The CopyBatches Distributed Map: its item file, and its child executions of this state machine.
+        ("s3:GetObject", f"{labeling.input_objects.removesuffix('*')}_gt3d-work/*"),
+        ("states:StartExecution", own_arn),
+        ("states:DescribeExecution", own_arn.replace(":stateMachine:", ":execution:") + "/*"),
+        ("states:StopExecution", own_arn.replace(":stateMachine:", ":execution:") + "/*"),
         ("states:DescribeExecution", f"arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{monitor_id}.Name>:*"),
         ("states:StopExecution", f"arn:aws:states:us-east-1:<AWS::AccountId>:execution:<{monitor_id}.Name>:*"),
         *{
@@ -1001,6 +1018,35 @@ def test_given_a_completed_job_with_a_follow_up_when_synthesized_then_its_adjust
     assert _step_permissions(pipeline, "prepare_follow_up_job.handler") == {
         ("s3:GetObject", labeling.output_objects),
         ("s3:GetObject", labeling.input_objects),
+        ("s3:PutObject", labeling.input_objects),
+        ("s3:AbortMultipartUpload", labeling.input_objects),
+    }
+
+
+def test_given_a_large_copy_when_synthesized_then_a_distributed_map_reads_the_batches_the_copy_wrote(
+    pipeline: dict[str, Any], states: dict[str, Any], labeling: Locations
+) -> None:
+    batches = states["CopyBatches"]
+
+    assert batches["ItemReader"] == {
+        "Resource": "arn:<AWS::Partition>:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket.$": "$.copy.batches.bucket", "Key.$": "$.copy.batches.key"},
+    }
+    assert batches["ItemSelector"] == {
+        "source.$": "$.plan.source",
+        "target.$": "$.plan.target",
+        "objects.$": "$$.Map.Item.Value.objects",
+    }
+    assert batches["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    (task,) = batches["ItemProcessor"]["States"].values()
+    assert task["Resource"] == f"<{_function_logical_id(pipeline, 'copy_batch.handler')}.Arn>"
+    _assert_retries_service_and_transient_errors_only(task)
+    assert "ToleratedFailurePercentage" not in batches and "ToleratedFailureCount" not in batches  # none tolerated
+    assert batches["ResultPath"] is None
+    assert batches["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
+    assert _step_permissions(pipeline, "copy_batch.handler") == {
+        ("s3:GetObject", SOURCE_OBJECTS),
         ("s3:PutObject", labeling.input_objects),
         ("s3:AbortMultipartUpload", labeling.input_objects),
     }
