@@ -30,7 +30,6 @@ function's account and allowed by its identity policy).
 from __future__ import annotations
 
 import contextlib
-import copy
 import threading
 import uuid
 import weakref
@@ -256,7 +255,8 @@ def _combined(policies: list[NamedPolicy]) -> NamedPolicy | None:
 def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
     """Keep the caller's parameters (before serialization): authorizations are derived from them."""
     if _active is not None:
-        context[_PARAMS_KEY] = copy.deepcopy(dict(params))
+        # Not a deep copy: a Body may be a stream (with a lock); authorizations only read the request's members.
+        context[_PARAMS_KEY] = dict(params)
 
 
 def _authorize(

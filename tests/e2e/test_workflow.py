@@ -28,6 +28,7 @@ REGION = "us-east-1"
 WORKFLOW_START = [
     "PlanLabelingJob",
     "CopyData",
+    "CopyInBatches?",
     "RewriteManifests",
     "CreateLabelingJob",
     "InitialWait",
@@ -385,7 +386,7 @@ def test_given_a_job_that_outlasts_one_monitor_execution_then_the_workflow_start
     assert first["states"] == ["StartPolling", *MONITOR_POLL * MONITOR_POLL_BUDGET, "PollBudgetUsed"]
     assert second["states"] == ["StartPolling", *MONITOR_POLL * 2, "LabelingJobFinished"]
     round_trip = ["RunLabelingJobMonitor", "ReadMonitorResult", "IsLabelingJobDone?"]
-    assert result.states == [*WORKFLOW_START, *round_trip, "NotifySuccess", "Succeeded"]
+    assert result.states == [*WORKFLOW_START, *round_trip, "HasFollowUpJob?", "NotifySuccess", "Succeeded"]
     assert [json.loads(n["message"])["status"] for n in result.notifications] == ["Completed"]
 
 
