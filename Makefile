@@ -42,7 +42,7 @@ deploy: $(SETUP_STAMP)
 	$(CDK) deploy --all --require-approval broadening
 
 bench: $(SETUP_STAMP)
-	$(PY) bench/bench_rewrite.py
+	$(PY) -m bench.run
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

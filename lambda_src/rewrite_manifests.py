@@ -2,7 +2,7 @@
 
 Rewrites the given target files in place: every string value that is an ``s3://`` URI under the source location
 moves to the same relative key under the target location; nothing else in the file changes (see
-``gt3d_core.rewrite.rewrite_json_text``). Only files that change are written, and they keep their content
+``gt3d_core.rewrite.rewrite_json_stream``). Only files that change are written, and they keep their content
 headers and user metadata (including the copy step's source-ETag marker), so a second run writes nothing and a
 re-run of the copy still recognizes them.
 """
@@ -10,8 +10,9 @@ re-run of the copy still recognizes them.
 from __future__ import annotations
 
 import functools
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -23,13 +24,14 @@ from handler_support import aws_error_policy, is_not_found, logger, object_attri
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.json_text import decode_json_bytes
-from gt3d_core.rewrite import rewrite_json_text
+from gt3d_core.rewrite import rewrite_json_stream
 from gt3d_core.s3_location import S3Location, S3Uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 MAX_WORKERS: Final = 8
+CHUNK_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,11 @@ def rewrite_manifests(s3: S3Client, request: RewriteRequest, *, max_workers: int
 
 
 def _rewrite_one(s3: S3Client, request: RewriteRequest, key: str) -> int:
-    """Rewrite one file; return the number of URIs moved (0: the file was left untouched)."""
+    """Rewrite one file; return the number of URIs moved (0: the file was left untouched).
+
+    Streams: a first pass counts what would move (a re-run finds nothing and writes nothing), a second pass over
+    the same object version uploads the rewritten file in parts. Memory does not grow with the file.
+    """
     uri = S3Uri(request.target.bucket, key)
     try:
         response = s3.get_object(Bucket=uri.bucket, Key=key)
@@ -141,11 +147,38 @@ def _rewrite_one(s3: S3Client, request: RewriteRequest, key: str) -> int:
                 f"{uri} does not exist, but the copy step listed it. Start a new execution to copy it again."
             ) from error
         raise
-    text = decode_json_bytes(str(uri), response["Body"].read())
-    result = rewrite_json_text(str(uri), text, request.source, request.target)
-    if not result.uris:
+    counting = rewrite_json_stream(str(uri), response["Body"].iter_chunks(CHUNK_BYTES), request.source, request.target)
+    for _ in counting:
+        pass
+    if not counting.uris:
         return 0
-    attributes = object_attributes(response)
-    s3.put_object(Bucket=uri.bucket, Key=key, Body=result.text.encode("utf-8"), **attributes)
-    logger.debug("Rewrote file", extra={"key": key, "uris": result.uris})
-    return result.uris
+    version = s3.get_object(Bucket=uri.bucket, Key=key, IfMatch=response["ETag"])["Body"]
+    rewrite = rewrite_json_stream(str(uri), version.iter_chunks(CHUNK_BYTES), request.source, request.target)
+    # A failure part-way aborts the multipart upload: the file stays as it was.
+    upload = io.BufferedReader(_ChunkReader(iter(rewrite)), buffer_size=CHUNK_BYTES)
+    s3.upload_fileobj(upload, uri.bucket, key, ExtraArgs=object_attributes(response))
+    logger.debug("Rewrote file", extra={"key": key, "uris": rewrite.uris})
+    return rewrite.uris
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks, for boto3's managed (multipart) upload."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size

@@ -1,0 +1,1 @@
+"""Benchmarks for issue 11 (scale): ``make bench`` runs ``python -m bench.run``; see ``bench/RESULTS.md``."""
