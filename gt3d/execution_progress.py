@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 HistoryReader = Callable[[str], list[dict[str, Any]]]
 """Return an execution's history events as GetExecutionHistory returns them."""
@@ -166,6 +166,8 @@ class HistoryReporter:
             seconds = json_path(parse_json(details.get("input")), path)
         if not isinstance(seconds, int | float):
             return ""
+        if self.time_scale == 1:  # a deployed execution waits as long as its definition says
+            return f" ({seconds} s)"
         return f" ({seconds} s, scaled to {seconds * self.time_scale:.3g} s)"
 
     def _result_note(self, name: str, output: Any) -> str:
@@ -199,6 +201,47 @@ class HistoryReporter:
         if "job_name" in result and "label_attribute_name" in result:
             return f"job {result['job_name']}, label attribute {result['label_attribute_name']}"
         return ""
+
+
+class ExecutionEnd(Protocol):
+    """How an execution ended, as far as its closing progress lines tell it."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def output(self) -> Any: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def cause(self) -> str | None: ...
+    @property
+    def labeling_job_status(self) -> str | None: ...
+    @property
+    def duration_seconds(self) -> float: ...
+
+
+def describe_outcome(result: ExecutionEnd) -> str:
+    """Return the closing progress line(s): the output manifest and counters, or the error and what to do."""
+    if result.status == "SUCCEEDED":
+        output = result.output if isinstance(result.output, dict) else {}
+        monitor = output.get("monitor", {}) if isinstance(output.get("monitor"), dict) else {}
+        job = output.get("job", {}) if isinstance(output.get("job"), dict) else {}
+        counters = ", ".join(f"{key} {value}" for key, value in (monitor.get("label_counters") or {}).items())
+        return (
+            f"SUCCEEDED in {result.duration_seconds:.1f} s: labeling job {job.get('job_name')} "
+            f"{monitor.get('status', '').lower()}\n"
+            f"  output manifest: {monitor.get('output_manifest_uri')}\n"
+            f"  label counters: {counters}"
+        )
+    message = error_message(result.cause)
+    lines = [f"{result.status} in {result.duration_seconds:.1f} s: {result.error or 'stopped'}"]
+    if message:  # a stopped execution may have no cause
+        lines.append(f"  {message}")
+    if result.labeling_job_status is not None:
+        lines.append(f"  labeling job: {result.labeling_job_status}")
+    if result.error and result.error.startswith("States."):
+        lines.append("  This is an error of the workflow definition or engine, not of the input: see the states above.")
+    return "\n".join(lines)
 
 
 def started_execution(event: Mapping[str, Any]) -> str | None:

@@ -593,21 +593,38 @@ class LocalCloud:
                 deliveries.append(delivery)
         return deliveries
 
+    def settle(self, execution_arn: str, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> list[Delivery]:
+        """Wait for an execution started outside :meth:`run` (e.g. by ``gt3d start``) to end; return the deliveries.
+
+        Once it has ended, this does what the service does: it stops the executions it started that still run (as
+        for the ``.sync`` task of a stopped or timed-out execution) and sends each end through the synthesized
+        EventBridge rules.
+        """
+        sfn = boto3.client("stepfunctions", region_name=self.region)
+        deadline = time.monotonic() + timeout_seconds
+        while sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                raise LocalRunError(f"The execution {execution_arn} did not end within {timeout_seconds:.0f} s.")
+            time.sleep(_POLL_INTERVAL_SECONDS)
+        reporter = HistoryReporter(
+            execution_arn,
+            {},
+            definitions={},
+            read_history=moto_history,
+            time_scale=self.time_scale,
+            progress=Progress(),
+        )
+        reporter.report(sfn)
+        started = [child.execution_arn for child in reporter.descendants()]
+        _stop_running(sfn, started)
+        return self._deliver_ends(sfn, [execution_arn, *started])
+
     @staticmethod
     def _stop(sfn: Any, execution_arn: str, reporter: HistoryReporter, error: str, cause: str) -> None:
         """Stop the execution and (as the service does for ``.sync`` tasks) the executions it started."""
         sfn.stop_execution(executionArn=execution_arn, error=error, cause=cause)
         reporter.report(sfn)  # learns of every execution started so far
-        stopped = []
-        for child in reporter.descendants():
-            if sfn.describe_execution(executionArn=child.execution_arn)["status"] == "RUNNING":
-                sfn.stop_execution(executionArn=child.execution_arn, error=error, cause=cause)
-                stopped.append(child.execution_arn)
-        # An execution ends once the state it is in returns (a Lambda invocation, a Wait): report it as it ended.
-        deadline = time.monotonic() + _STOP_GRACE_SECONDS
-        while stopped and time.monotonic() < deadline:
-            stopped = [arn for arn in stopped if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"]
-            time.sleep(_POLL_INTERVAL_SECONDS)
+        _stop_running(sfn, [child.execution_arn for child in reporter.descendants()], error=error, cause=cause)
 
     def write_out(self, out_dir: Path, result: LocalRunResult) -> int:
         """Write the labeling bucket as ``out_dir/bucket/<key>`` and ``out_dir/execution.json``; return objects."""
@@ -619,6 +636,20 @@ class LocalCloud:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "execution.json").write_text(json.dumps(result.execution_record(), indent=2, default=str) + "\n")
         return len(objects)
+
+
+def _stop_running(sfn: Any, execution_arns: list[str], **reason: str) -> None:
+    """Stop those of the executions that still run (with ``error`` and ``cause`` if given) and wait for them to end."""
+    stopped = []
+    for arn in execution_arns:
+        if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=arn, **reason)
+            stopped.append(arn)
+    # An execution ends once the state it is in returns (a Lambda invocation, a Wait): report it as it ended.
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while stopped and time.monotonic() < deadline:
+        stopped = [arn for arn in stopped if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"]
+        time.sleep(_POLL_INTERVAL_SECONDS)
 
 
 def _echo_to_stderr(text: str) -> None:

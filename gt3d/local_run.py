@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from gt3d import demo_data
 from gt3d.cloud_assembly import CloudAssembly
-from gt3d.execution_progress import Progress, error_message, size
+from gt3d.execution_input import InputOptionError, build_execution_input
+from gt3d.execution_progress import Progress, describe_outcome, size
 from gt3d.ground_truth_emulator import OUTCOMES, Outcome
 from gt3d.local_cloud import (
     DEFAULT_TIME_SCALE,
@@ -67,13 +68,10 @@ class LocalRunOptions:
 
     def execution_payload(self) -> dict[str, Any]:
         """Return the execution input: ``--input`` with ``--task-type`` (default: object tracking)."""
-        payload = dict(self.execution_input or {})
-        if self.task_type is not None:
-            if payload.get("task_type", self.task_type) != self.task_type:
-                raise LocalRunError(
-                    f"--task-type {self.task_type} contradicts task_type {payload['task_type']!r} in --input."
-                )
-            payload["task_type"] = self.task_type
+        try:
+            payload = build_execution_input(self.execution_input, task_type=self.task_type)
+        except InputOptionError as error:
+            raise LocalRunError(str(error)) from error
         payload.setdefault("task_type", DEFAULT_TASK_TYPE)
         return payload
 
@@ -131,25 +129,3 @@ def _job_outcome(outcome: RunOutcome) -> Outcome:
 def _job_in_progress(cloud: LocalCloud) -> Callable[[], bool]:
     """Return a ``stop_when`` that answers True once the run's labeling job is InProgress."""
     return lambda: any(job.status == "InProgress" for job in list(cloud.emulator.jobs.values()))
-
-
-def describe_outcome(result: LocalRunResult) -> str:
-    """Return the closing progress line(s): the output manifest and counters, or the error and what to do."""
-    if result.status == "SUCCEEDED":
-        output = result.output if isinstance(result.output, dict) else {}
-        monitor = output.get("monitor", {}) if isinstance(output.get("monitor"), dict) else {}
-        job = output.get("job", {}) if isinstance(output.get("job"), dict) else {}
-        counters = ", ".join(f"{key} {value}" for key, value in (monitor.get("label_counters") or {}).items())
-        return (
-            f"SUCCEEDED in {result.duration_seconds:.1f} s: labeling job {job.get('job_name')} "
-            f"{monitor.get('status', '').lower()}\n"
-            f"  output manifest: {monitor.get('output_manifest_uri')}\n"
-            f"  label counters: {counters}"
-        )
-    message = error_message(result.cause)
-    lines = [f"{result.status} in {result.duration_seconds:.1f} s: {result.error or 'stopped'}", f"  {message}"]
-    if result.labeling_job_status is not None:
-        lines.append(f"  labeling job: {result.labeling_job_status}")
-    if result.error and result.error.startswith("States."):
-        lines.append("  This is an error of the workflow definition or engine, not of the input: see the states above.")
-    return "\n".join(lines)
