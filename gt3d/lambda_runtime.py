@@ -272,14 +272,19 @@ class InProcessLambda:
             "_X_AMZN_TRACE_ID": f"Root=1-{request_id[:8]}-{request_id.replace('-', '')[:24]};Sampled=0",
             **code.environment,
         }
-        saved = dict(os.environ)
+        saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
         try:
             with asset.active():
                 yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            # Key by key, never clear(): other threads (the runner, the engine) read the environment meanwhile,
+            # and an empty one for an instant would lose them their credentials.
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     @contextlib.contextmanager
     def _captured(self, buffer: io.StringIO) -> Iterator[None]:
