@@ -44,6 +44,7 @@ from gt3d.iam import NamedPolicy
 from gt3d.lambda_runtime import FunctionCode, InProcessLambda
 from gt3d.local_events import Delivery, LocalEventBus
 from gt3d.local_iam import LocalIam
+from gt3d.s3_preconditions import copy_source_preconditions
 from gt3d.sfn_engine import ENGINE_CONFIG, local_engine
 
 DEFAULT_TIME_SCALE = 0.001
@@ -238,6 +239,7 @@ class LocalCloud:
             self._stack.enter_context(_environment(environment, _STRIPPED_ENVIRONMENT))
             self._stack.enter_context(mock.patch("botocore.session.create_loader", shared_botocore_loader))
             self._stack.enter_context(mock_aws(config=cast(DefaultConfig, ENGINE_CONFIG)))
+            self._stack.enter_context(copy_source_preconditions())
             self._stack.enter_context(local_engine(time_scale=self.time_scale))
             self._stack.enter_context(self.iam)
             self._stack.enter_context(self.lambdas)

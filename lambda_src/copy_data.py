@@ -5,10 +5,11 @@ files, then the frames and images those name, prior-job outputs, ...) that lie u
 same relative keys under the target location. Everything is checked before anything is copied: the JSON files
 are validated, and a missing object fails the run with nothing written.
 
-Copies are server side (boto3's managed ``copy``: CopyObject, or a multipart copy for large objects); only the
-JSON files are read, to find what they reference. Each copy records the source ETag in the object's metadata
-(``x-amz-meta-gt3d-source-etag``), so a re-run skips every object whose target already came from the same source
-version, even after the rewrite step changed it or a multipart copy gave it a different ETag.
+Copies are server side (``s3_objects.copy_one``: one CopyObject, or a multipart copy for large objects); only the
+JSON files are read, to find what they reference. A re-run skips every object whose target already came from the
+same source version, told from two listings (same ETag, or same size and written after the source changed) or, for
+the JSON files the rewrite changes and for multipart copies, from the source ETag recorded in the copy's metadata
+(``x-amz-meta-gt3d-source-etag``).
 
 Every documented Ground Truth input rule (docs/ground-truth-rules.md) is enforced here, before the first copy.
 Objects referenced *outside* the source location are neither copied nor checked: they stay where they are and
@@ -37,7 +38,10 @@ from s3_objects import (
     DEFAULT_TRANSFER_CONFIG,
     SOURCE_ETAG_METADATA_KEY,
     SourceObject,
+    Stat,
     copy_one,
+    is_current_copy,
+    is_marked,
     listed_stat,
     normalize_etag,
     run_all,
@@ -230,9 +234,9 @@ def copy_data(
         check_point_cloud_sizes(within.point_clouds, {source.uri(key): stats[source.key(key)].size for key in present})
         objects = [
             *inputs.json_objects.values(),
-            *(SourceObject(key, stats[source.key(key)].etag, stats[source.key(key)].size) for key in present),
+            *(_data_object(key, stats[source.key(key)]) for key in present),
         ]
-        to_copy = _needing_copy(s3, target, objects, pool)
+        to_copy = _needing_copy(s3, target, objects, pool, transfer_config)
         outside = outside_source_warning(inputs.references, source)
         warnings = (*inputs.warnings, *([outside] if outside else []))
         logger.info(
@@ -325,24 +329,26 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[So
         relative_key=relative_key,
         etag=normalize_etag(response["ETag"]),
         size=response["ContentLength"],
+        last_modified=response["LastModified"],
         attributes=object_attributes(response),
     )
     return item, text
 
 
 def _needing_copy(
-    s3: S3Client, target: S3Location, objects: list[SourceObject], pool: ThreadPoolExecutor
+    s3: S3Client, target: S3Location, objects: list[SourceObject], pool: ThreadPoolExecutor, config: TransferConfig
 ) -> list[SourceObject]:
     """Return the objects whose target copy is absent or did not come from the same source version."""
     stats = stat_keys(s3, target.bucket, [target.key(item.relative_key) for item in objects], pool)
     to_copy: list[SourceObject] = []
     undecided: list[SourceObject] = []
     for item in objects:
-        stat = stats.get(target.key(item.relative_key))
-        if stat is None:
+        copy = stats.get(target.key(item.relative_key))
+        current = None if copy is None else is_current_copy(item, copy, marked=is_marked(item, config))
+        if current is None and copy is not None:
+            undecided.append(item)  # rewritten, or multipart-copied: ask its marker
+        elif not current:
             to_copy.append(item)
-        elif stat.etag != item.etag:
-            undecided.append(item)  # rewritten, multipart-copied or encrypted differently: ask the marker
 
     def came_from_same_version(item: SourceObject) -> bool:
         try:
@@ -357,6 +363,10 @@ def _needing_copy(
         if not same:
             to_copy.append(item)
     return to_copy
+
+
+def _data_object(relative_key: str, stat: Stat) -> SourceObject:
+    return SourceObject(relative_key, stat.etag, stat.size, stat.last_modified)
 
 
 def copy_batches(objects: list[SourceObject]) -> list[dict[str, Any]]:

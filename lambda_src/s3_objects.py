@@ -1,4 +1,5 @@
-"""The copy's S3 access layer: which objects exist (with ETag and size), and server-side copies pinned to a version.
+"""The copy's S3 access layer: which objects exist (ETag, size, time), server-side copies pinned to a version, and
+which copies a re-run can skip.
 
 Shared by the copy planner (``copy_data``) and the batch copier (``copy_batch``). Existence is checked by listing,
 never by HeadObject of a possibly missing key: S3 answers that with 403 unless the caller may list the bucket
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from os.path import commonprefix
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -26,7 +28,11 @@ if TYPE_CHECKING:
 
 MIB: Final = 1024 * 1024
 SOURCE_ETAG_METADATA_KEY: Final = "gt3d-source-etag"
-"""User metadata on every copy: the ETag of the source object it came from (S3 sends x-amz-meta-gt3d-source-etag)."""
+"""User metadata on a marked copy: the ETag of the source object it came from (x-amz-meta-gt3d-source-etag).
+
+The rewrite step changes those files in place, so neither their ETag nor their size tells a re-run where they came
+from; data objects are never changed after their copy, and keep the source's own metadata (``MetadataDirective``
+COPY), which costs no request beyond the CopyObject."""
 
 DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
     multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4
@@ -44,11 +50,16 @@ _R = TypeVar("_R")
 
 @dataclass(frozen=True, slots=True)
 class SourceObject:
-    """One object to bring to the target; ``attributes`` is known already for the JSON files (read with GetObject)."""
+    """One object to bring to the target.
+
+    ``attributes`` (content headers and user metadata) is known for the JSON files, read with GetObject: their copy
+    replaces the metadata to add the source ETag marker. Data objects have none and keep the source's metadata.
+    """
 
     relative_key: str
     etag: str
     size: int
+    last_modified: datetime | None = None
     attributes: Mapping[str, Any] | None = None
 
 
@@ -56,6 +67,13 @@ class SourceObject:
 class Stat:
     etag: str
     size: int
+    last_modified: datetime
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> Stat:
+        """Read a ListObjectsV2 entry or a HeadObject response."""
+        size = entry["Size"] if "Size" in entry else entry["ContentLength"]
+        return cls(normalize_etag(entry["ETag"]), size, entry["LastModified"])
 
 
 def normalize_etag(etag: str) -> str:
@@ -112,7 +130,7 @@ def _list_keys(s3: S3Client, bucket: str, wanted: list[str], pool: ThreadPoolExe
         for entry in page.get("Contents", []):
             key = entry["Key"]
             if key in wanted_set:
-                found[key] = Stat(normalize_etag(entry["ETag"]), entry["Size"])
+                found[key] = Stat.of(entry)
             listed_up_to = key
         if listed_up_to >= wanted[-1]:
             complete = True
@@ -140,7 +158,7 @@ def listed_stat(s3: S3Client, bucket: str, key: str, *, denied: ClientError | No
     entry = next(iter(response.get("Contents", [])), None)
     if entry is None or entry["Key"] != key:
         return None
-    return Stat(normalize_etag(entry["ETag"]), entry["Size"])
+    return Stat.of(entry)
 
 
 def _list_each(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecutor) -> dict[str, Stat]:
@@ -157,9 +175,35 @@ def _head_many(s3: S3Client, bucket: str, keys: list[str], pool: ThreadPoolExecu
             if is_not_found(error) or is_access_denied(error):
                 return key, None
             raise
-        return key, Stat(normalize_etag(response["ETag"]), response["ContentLength"])
+        return key, Stat.of(response)
 
     return {key: stat for key, stat in run_all(pool, head, keys) if stat is not None}
+
+
+def is_marked(item: SourceObject, config: TransferConfig = DEFAULT_TRANSFER_CONFIG) -> bool:
+    """Whether the copy of ``item`` records its source ETag (``SOURCE_ETAG_METADATA_KEY``).
+
+    JSON files do, since the rewrite changes them in place; so do multipart copies, whose ETag never equals the
+    source's and whose time may fall in the same listed second. Every other object is one CopyObject that keeps the
+    source's own metadata and costs no other request.
+    """
+    return item.attributes is not None or item.size >= config.multipart_threshold
+
+
+def is_current_copy(item: SourceObject, copy: Stat, *, marked: bool) -> bool | None:
+    """Tell from listings whether ``copy`` (the target object) came from ``item``'s version; None when only the
+    marker of a ``marked`` copy can tell.
+
+    The same ETag means the same bytes. Otherwise an unmarked copy is current when it has the same size and was
+    written after the source object last changed, the rule ``aws s3 sync`` applies between two S3 locations
+    (https://docs.aws.amazon.com/cli/latest/reference/s3/sync.html); *strictly* after, since listings give whole
+    seconds.
+    """
+    if copy.etag == item.etag:
+        return True
+    if marked:
+        return None
+    return copy.size == item.size and item.last_modified is not None and copy.last_modified > item.last_modified
 
 
 def copy_one(
@@ -169,21 +213,30 @@ def copy_one(
     item: SourceObject,
     config: TransferConfig = DEFAULT_TRANSFER_CONFIG,
 ) -> None:
-    """Server-side copy of one object, pinned to the checked source version, recording that version's ETag."""
-    source_key = source.key(item.relative_key)
+    """Server-side copy of one object, pinned to the checked source version.
+
+    An unmarked object (see ``is_marked``) is one CopyObject that keeps its metadata. A marked one replaces the
+    metadata with the source's plus the marker (read with a HeadObject unless already known) and, above the
+    multipart threshold, goes through boto3's managed copy: a multipart copy, which S3 requires above 5 GB.
+    """
+    source_key, target_key = source.key(item.relative_key), target.key(item.relative_key)
     quoted_etag = f'"{item.etag}"'
+    copy_source: CopySourceTypeDef = {"Bucket": source.bucket, "Key": source_key}
     try:
-        attributes = item.attributes
-        if attributes is None:
-            attributes = object_attributes(s3.head_object(Bucket=source.bucket, Key=source_key, IfMatch=quoted_etag))
-        extra_args: dict[str, Any] = {
-            **attributes,
-            "Metadata": {**attributes.get("Metadata", {}), SOURCE_ETAG_METADATA_KEY: item.etag},
-            "MetadataDirective": "REPLACE",
-            "CopySourceIfMatch": quoted_etag,
-        }
-        copy_source: CopySourceTypeDef = {"Bucket": source.bucket, "Key": source_key}
-        s3.copy(copy_source, target.bucket, target.key(item.relative_key), extra_args, Config=config)
+        if not is_marked(item, config):
+            s3.copy_object(CopySource=copy_source, Bucket=target.bucket, Key=target_key, CopySourceIfMatch=quoted_etag)
+        else:
+            attributes = item.attributes
+            if attributes is None:
+                head = s3.head_object(Bucket=source.bucket, Key=source_key, IfMatch=quoted_etag)
+                attributes = object_attributes(head)
+            extra_args: dict[str, Any] = {
+                **attributes,
+                "Metadata": {**attributes.get("Metadata", {}), SOURCE_ETAG_METADATA_KEY: item.etag},
+                "MetadataDirective": "REPLACE",
+                "CopySourceIfMatch": quoted_etag,
+            }
+            s3.copy(copy_source, target.bucket, target_key, extra_args, Config=config)
     except ClientError as error:
         if _error_code(error) in _PRECONDITION_FAILED:
             raise AwsTransientError(

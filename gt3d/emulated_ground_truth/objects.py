@@ -48,11 +48,18 @@ class S3Uri:
 
 
 class ObjectStore:
-    """A job's objects, each read and written through ``client()``: an S3 client acting as the job's role."""
+    """A job's objects, read and written through one client from ``make_client()``, acting as the job's role."""
 
-    def __init__(self, client: Callable[[], Any]) -> None:
-        self._client = client
+    def __init__(self, make_client: Callable[[], Any]) -> None:
+        self._make_client = make_client
+        self._s3: Any = None
         self._sizes: dict[S3Uri, int | None] = {}
+
+    def _client(self) -> Any:
+        # One client per store: making a botocore client costs more than the requests a small object needs.
+        if self._s3 is None:
+            self._s3 = self._make_client()
+        return self._s3
 
     def size(self, uri: S3Uri) -> int | None:
         """Return the object's size in bytes, or None when it does not exist or the role cannot see it."""

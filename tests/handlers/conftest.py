@@ -11,6 +11,8 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
+from gt3d.s3_preconditions import copy_source_preconditions
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -25,8 +27,8 @@ def lambda_context() -> LambdaContext:
 
 @pytest.fixture
 def aws_mock() -> Iterator[None]:
-    """Every AWS call in the test goes to moto's in-memory backend."""
-    with mock_aws():
+    """Every AWS call in the test goes to moto's in-memory backend, with S3's copy-source ETag precondition."""
+    with mock_aws(), copy_source_preconditions():
         yield
 
 

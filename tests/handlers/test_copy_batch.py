@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import copy_batch
 import pytest
-import s3_objects
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gt3d_core.errors import AwsTransientError, InvalidRequestError
@@ -28,21 +27,25 @@ def s3(s3_client: S3Client, make_bucket: Callable[[str], str], monkeypatch: pyte
 
 
 def _put(s3: S3Client, key: str, body: bytes) -> list[Any]:
-    etag = s3.put_object(Bucket=SOURCE["bucket"], Key=SOURCE["prefix"] + key, Body=body)["ETag"].strip('"')
+    response = s3.put_object(Bucket=SOURCE["bucket"], Key=SOURCE["prefix"] + key, Body=body, ContentType="text/plain")
+    etag = response["ETag"].strip('"')
     return [key, etag, len(body)]
 
 
-def test_given_a_batch_when_copied_then_each_object_lands_with_its_source_version_recorded(
+def test_given_a_batch_when_copied_then_each_object_lands_as_the_source_has_it_with_one_request_each(
     s3: S3Client, lambda_context: LambdaContext
 ) -> None:
     objects = [_put(s3, f"frames/{index}.txt", f"{index} 0 0 1\n".encode()) for index in range(3)]
+    operations: list[str] = []
+    s3.meta.events.register("before-call.s3", lambda model, **_: operations.append(model.name))
 
     result = copy_batch.handler({"source": SOURCE, "target": TARGET, "objects": objects}, lambda_context)
 
     assert result == {"copied": 3, "bytes": sum(row[2] for row in objects)}
+    assert operations == ["CopyObject"] * 3
     for key, etag, _ in objects:
         head = s3.head_object(Bucket=TARGET["bucket"], Key=TARGET["prefix"] + key)
-        assert head["Metadata"][s3_objects.SOURCE_ETAG_METADATA_KEY] == etag
+        assert (head["ETag"].strip('"'), head["ContentType"]) == (etag, "text/plain")
 
 
 def test_given_an_object_changed_since_the_plan_when_copied_then_the_batch_fails_to_be_retried(

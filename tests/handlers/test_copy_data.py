@@ -151,20 +151,44 @@ def test_given_demo_inputs_when_copied_then_exactly_the_transitive_closure_lands
     assert result["batches"] is None  # few objects: copied by this invocation
 
 
-def test_given_a_copied_object_when_inspected_then_content_type_and_user_metadata_are_kept_and_source_etag_recorded(
+def test_given_copied_objects_when_inspected_then_data_keeps_its_metadata_and_json_files_record_their_source_etag(
     demo: S3Client, lambda_context: LambdaContext
 ) -> None:
     image = DEMO_PREFIX + IMAGE_KEYS[4]
     demo.put_object(Bucket=DEMO_BUCKET, Key=image, Body=b"jpeg", ContentType="image/jpeg", Metadata={"camera": "0"})
-    source_etag = demo.head_object(Bucket=DEMO_BUCKET, Key=image)["ETag"].strip('"')
+    manifest = "manifests/OT-manifest-10-frame.json"
+    manifest_etag = demo.head_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + manifest)["ETag"].strip('"')
 
     copy_data.handler(make_event(), lambda_context)
 
     head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + IMAGE_KEYS[4])
-    assert head["ContentType"] == "image/jpeg"
-    assert head["Metadata"] == {"camera": "0", s3_objects.SOURCE_ETAG_METADATA_KEY: source_etag}
-    manifest_head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + "manifests/OT-manifest-10-frame.json")
+    assert (head["ContentType"], head["Metadata"]) == ("image/jpeg", {"camera": "0"})
+    manifest_head = demo.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + manifest)
     assert manifest_head["ContentType"] == "application/json"
+    assert manifest_head["Metadata"][s3_objects.SOURCE_ETAG_METADATA_KEY] == manifest_etag
+
+
+def test_given_data_objects_when_copied_then_each_costs_exactly_one_copy_object_pinned_to_its_listed_etag(
+    s3: S3Client, lambda_context: LambdaContext
+) -> None:
+    keys = [f"frames/{index:03d}.bin" for index in range(30)]
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+    for key in keys:
+        s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
+    requests: list[tuple[str, str]] = []
+    s3.meta.events.register(
+        "before-parameter-build.s3",
+        lambda model, params, **_: requests.append((model.name, str(params.get("Key", "")))),
+    )
+
+    copy_data.handler(frame_event(), lambda_context)
+
+    per_data_object = [operation for operation, key in requests if "/frames/" in key]
+    assert per_data_object == ["CopyObject"] * len(keys)
+    for key in keys:
+        etag = s3.head_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key)["ETag"]
+        assert s3.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + key)["ETag"] == etag
 
 
 def test_given_a_finished_run_when_run_again_then_nothing_is_copied_and_json_keys_are_still_listed(
@@ -238,6 +262,20 @@ def test_given_one_source_object_changed_after_a_run_when_run_again_then_only_it
     assert body(demo, TARGET_BUCKET, TARGET_PREFIX + IMAGE_KEYS[2]) == b"a new camera image"
 
 
+def test_given_a_source_object_replaced_by_one_of_the_same_size_when_run_again_then_it_is_copied_again(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    copy_data.handler(make_event(), lambda_context)
+    original = body(demo, DEMO_BUCKET, DEMO_PREFIX + IMAGE_KEYS[2])
+    replacement = bytes(reversed(original)) if len(set(original)) > 1 else b"x" * len(original)
+    demo.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + IMAGE_KEYS[2], Body=replacement)
+
+    second = copy_data.handler(make_event(), lambda_context)
+
+    assert second["copied"] == 1
+    assert body(demo, TARGET_BUCKET, TARGET_PREFIX + IMAGE_KEYS[2]) == replacement
+
+
 def test_given_a_target_object_without_the_marker_and_different_content_when_copied_then_it_is_replaced(
     demo: S3Client, lambda_context: LambdaContext
 ) -> None:
@@ -298,6 +336,7 @@ def test_given_an_object_above_the_multipart_threshold_when_copied_then_a_multip
     assert first.copied == 3
     second = copy_data.copy_data(s3, request, transfer_config=config)
     assert (second.copied, second.skipped) == (0, 3)  # ETags differ; the recorded source ETag matches
+    assert s3.head_object(Bucket=TARGET_BUCKET, Key=TARGET_PREFIX + "frames/big.bin")["ETag"] == head["ETag"]
 
 
 # --------------------------------------------------------------------------------------- what is not copied
@@ -621,14 +660,15 @@ def test_given_the_source_changes_between_check_and_copy_when_copying_then_aws_t
     demo: S3Client,
 ) -> None:
     request = copy_data.CopyRequest.from_event(make_event())
-    real_head = demo.head_object
+    real_copy = demo.copy_object
 
-    def head_then_change(**kwargs: Any) -> Any:
-        if kwargs.get("IfMatch") and kwargs["Key"].endswith(FRAME_KEY):
-            demo.put_object(Bucket=DEMO_BUCKET, Key=kwargs["Key"], Body=b"changed meanwhile")
-        return real_head(**kwargs)
+    def change_then_copy(**kwargs: Any) -> Any:
+        source_key = kwargs["CopySource"]["Key"]
+        if source_key.endswith(FRAME_KEY):
+            demo.put_object(Bucket=DEMO_BUCKET, Key=source_key, Body=b"changed meanwhile")
+        return real_copy(**kwargs)
 
-    demo.head_object = head_then_change  # type: ignore[method-assign]
+    demo.copy_object = change_then_copy  # type: ignore[method-assign]
 
     with pytest.raises(AwsTransientError, match=rf"{FRAME_KEY} changed while it was being copied"):
         copy_data.copy_data(demo, request)
