@@ -147,9 +147,10 @@ class CopyResult:
     """What one run did. Only counts and S3 locations: nothing that grows with the dataset travels in the state.
 
     ``json_keys`` is where the list of input JSON files now at the target (copied or skipped) was written, for the
-    rewrite; ``batches``, when there was too much to copy in this invocation, where the copy batches were written
-    for the workflow's Distributed Map (``scheduled`` objects). ``warnings`` lists data that was accepted but
-    probably will not do what the user wants (capped, with a count).
+    rewrite; ``batches`` where the copy batches for the workflow's Distributed Map were written: ``batch_count``
+    batches of ``scheduled`` objects when there was too much to copy in this invocation, none otherwise. The shape
+    is the same either way, so the state's size does not depend on the path. ``warnings`` lists data that was
+    accepted but probably will not do what the user wants (capped, with a count).
     """
 
     copied: int
@@ -158,7 +159,7 @@ class CopyResult:
     bytes: int
     json_files: int
     json_keys: S3Uri
-    batches: S3Uri | None
+    batches: S3Uri
     batch_count: int = 0
     warnings: tuple[str, ...] = ()
 
@@ -171,7 +172,7 @@ class CopyResult:
             "bytes": self.bytes,
             "json_files": self.json_files,
             "json_keys": _object_dict(self.json_keys),
-            "batches": {**_object_dict(self.batches), "count": self.batch_count} if self.batches else None,
+            "batches": {**_object_dict(self.batches), "count": self.batch_count},
             "warnings": list(self.warnings),
         }
 
@@ -249,7 +250,7 @@ def copy_data(
         if inline:
             run_all(pool, lambda item: copy_one(s3, request.source, request.target, item, transfer_config), to_copy)
     json_keys = _put_json(s3, request.work.uri(JSON_KEYS_FILE), [target.key(key) for key in inputs.json_objects])
-    batches = None if inline else _put_json(s3, request.work.uri(BATCHES_FILE), copy_batches(to_copy))
+    batches = _put_json(s3, request.work.uri(BATCHES_FILE), [] if inline else copy_batches(to_copy))
     result = CopyResult(
         copied=len(to_copy) if inline else 0,
         scheduled=0 if inline else len(to_copy),

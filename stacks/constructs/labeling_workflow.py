@@ -241,7 +241,7 @@ class LabelingWorkflow(Construct):
         copy_batches.next(rewrite)
         in_batches = (
             sfn.Choice(self, "CopyInBatches?")
-            .when(sfn.Condition.is_not_null("$.copy.batches"), copy_batches)
+            .when(sfn.Condition.number_greater_than("$.copy.batches.count", 0), copy_batches)
             .otherwise(rewrite)
         )
         plan.next(copy).next(in_batches)

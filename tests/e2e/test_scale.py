@@ -96,7 +96,7 @@ def test_given_more_objects_than_the_inline_limit_when_run_then_a_distributed_ma
     assert (copy["copied"], copy["scheduled"], copy["batches"]["count"]) == (0, 252, 3)
     assert copied_frames == 250
     assert second.status == "SUCCEEDED"
-    assert second.output["copy"]["scheduled"] == 0 and second.output["copy"]["batches"] is None
+    assert second.output["copy"]["scheduled"] == 0 and second.output["copy"]["batches"]["count"] == 0
     assert "CopyBatches" not in second.states
     assert first.iam_denials == []
 

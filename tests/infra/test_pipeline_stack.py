@@ -494,7 +494,7 @@ def test_given_the_happy_path_when_synthesized_then_the_states_follow_copy_rewri
     ]
     assert states["CopyInBatches?"] == {
         "Type": "Choice",
-        "Choices": [{"Variable": "$.copy.batches", "IsNull": False, "Next": "CopyBatches"}],
+        "Choices": [{"Variable": "$.copy.batches.count", "NumericGreaterThan": 0, "Next": "CopyBatches"}],
         "Default": "RewriteManifests",
     }
     assert states["CreateLabelingJob"]["Next"] == "InitialWait"
