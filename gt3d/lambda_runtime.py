@@ -154,6 +154,7 @@ class InProcessLambda:
         self.echo_logs = echo_logs
         self._assets: dict[str, _CodeAsset] = {}
         self._lock = threading.Lock()
+        self._holds: list[HeldInvocations] = []
         self._patch = mock.patch.object(LambdaFunction, "_invoke_lambda", self._patched_invoke())
 
     def register(self, code: FunctionCode) -> None:
@@ -178,8 +179,29 @@ class InProcessLambda:
 
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         """Run one invocation; return moto's ``(payload, errored, logs)``."""
-        with self._lock:  # one invocation at a time: the environment and sys.modules are process-wide
-            return self._invoke(function, event)
+        code = self.functions.get(function.function_name)
+        holds = [hold for hold in self._holds if code is not None and hold.handler == code.handler]
+        with contextlib.ExitStack() as held:
+            for hold in holds:
+                held.enter_context(hold.gate())
+            with self._lock:  # one invocation at a time: the environment and sys.modules are process-wide
+                return self._invoke(function, event)
+
+    @contextlib.contextmanager
+    def holding(self, handler: str) -> Iterator[HeldInvocations]:
+        """Hold every invocation of a function whose handler is ``handler`` before it runs, until the block ends.
+
+        While invocations are held and no other runs, nothing of a function's environment, modules or stdout is
+        swapped in: the caller can act on the process (create clients, run a command) as a user would between two
+        invocations. On leaving, the held invocations run, and the block ends once they have.
+        """
+        hold = HeldInvocations(handler)
+        self._holds.append(hold)
+        try:
+            yield hold
+        finally:
+            self._holds.remove(hold)
+            hold.release()
 
     def _invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         request_id = str(uuid.uuid4())
@@ -296,6 +318,46 @@ class InProcessLambda:
         finally:
             _LOG_STREAM.buffer_ = None
             _LOG_STREAM.echo = None
+
+
+class HeldInvocations:
+    """Invocations of one handler, held before they run (see :meth:`InProcessLambda.holding`)."""
+
+    def __init__(self, handler: str) -> None:
+        self.handler = handler
+        self._changed = threading.Condition()
+        self._waiting = 0
+        self._running = 0
+        self._released = False
+
+    def wait_for(self, count: int, *, timeout_seconds: float = 120.0) -> None:
+        """Return once ``count`` invocations are held; ``timeout_seconds`` is only a safety net."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._waiting >= count, timeout_seconds):
+                raise TimeoutError(f"{self._waiting} of {count} invocations of {self.handler} are held")
+
+    @contextlib.contextmanager
+    def gate(self) -> Iterator[None]:
+        """Wait here until released; the release waits in turn until the invocation is over."""
+        with self._changed:
+            self._waiting += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._released)
+            self._waiting -= 1
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def release(self) -> None:
+        """Let the held invocations run, and return once they are over."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._waiting == 0 and self._running == 0)
 
 
 class _RuntimeError(Exception):

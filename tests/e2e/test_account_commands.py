@@ -7,13 +7,11 @@ as it does against an account.
 from __future__ import annotations
 
 import collections
-import contextlib
 import io
 import json
 import re
-import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,28 +21,25 @@ import pytest
 
 from gt3d import cli, demo_data
 from gt3d.cloud_assembly import CloudAssembly
-from gt3d.execution_progress import started_execution
-from gt3d.local_cloud import LocalCloud, moto_history
+from gt3d.local_cloud import LocalCloud
 from gt3d.local_stacks import LocalStacks
 from gt3d_core.errors import Gt3dError
 from gt3d_core.labeling_job import Locations, plan_labeling_job
 from gt3d_core.s3_location import S3Location
 
 TIME_SCALE = 0.0002
-QUIET_TIME_SCALE = 2.0
-"""For commands run while executions run: the monitor's first wait (30 s) lasts a minute, and no handler runs then."""
+MONITOR = "monitor_labeling_job.handler"
 POLL = "0.01"
 OD = "3DPointCloudObjectDetection"
 OT = "3DPointCloudObjectTracking"
 SS = "3DPointCloudSemanticSegmentation"
-WAIT_LIMIT_SECONDS = 120
-"""Only a safety net: every wait below ends on an event of the emulated services."""
 
 
-@contextlib.contextmanager
-def _deployed(app: Path, time_scale: float) -> Iterator[LocalCloud]:
-    """The synthesized app deployed to emulated AWS with the demo data, its stacks answering DescribeStacks."""
-    with LocalCloud(CloudAssembly.load(app), time_scale=time_scale) as cloud:
+@pytest.fixture
+def cloud(synthesized_app: Path) -> Iterator[LocalCloud]:
+    """The synthesized app deployed to emulated AWS with the demo data, its stacks answering DescribeStacks; its
+    waits scaled down, so an execution runs to its end in a second or two."""
+    with LocalCloud(CloudAssembly.load(synthesized_app), time_scale=TIME_SCALE) as cloud:
         cloud.upload(demo_data.DEFAULT_DIR)
         with LocalStacks(cloud.stack_outputs(), region=cloud.region, account=cloud.account):
             yield cloud
@@ -54,24 +49,6 @@ def _deployed(app: Path, time_scale: float) -> Iterator[LocalCloud]:
             if execution["status"] == "RUNNING":
                 sfn.stop_execution(executionArn=execution["executionArn"])
                 cloud.settle(execution["executionArn"])
-
-
-@pytest.fixture
-def cloud(synthesized_app: Path) -> Iterator[LocalCloud]:
-    """The emulated deployment, its waits scaled down: an execution runs to its end in a second or two."""
-    with _deployed(synthesized_app, TIME_SCALE) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-def quiet_cloud(synthesized_app: Path) -> Iterator[LocalCloud]:
-    """The emulated deployment, its waits hardly scaled, for commands run while executions wait for their job.
-
-    The in-process handlers swap the process's environment and stdout while they run, so a command (creating its
-    boto3 clients) must not run alongside one; a monitor execution waiting before its first poll runs none.
-    """
-    with _deployed(synthesized_app, QUIET_TIME_SCALE) as cloud:
-        yield cloud
 
 
 def _executions(cloud: LocalCloud) -> list[dict[str, Any]]:
@@ -99,29 +76,8 @@ def _planned_job(err: str) -> str:
     return job
 
 
-def _wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.01)
-
-
 def _name(execution_arn: str) -> str:
     return execution_arn.rsplit(":", 1)[1]
-
-
-def _waiting_for_first_poll(*execution_arns: str) -> Callable[[], bool]:
-    """Return a condition: the monitor execution each execution started waits before its first poll."""
-
-    def waiting() -> bool:
-        for arn in execution_arns:
-            monitors = [child for event in moto_history(arn) if (child := started_execution(event))]
-            events = moto_history(monitors[-1]) if monitors else []
-            if not events or events[-1]["type"] != "WaitStateEntered":
-                return False
-        return True
-
-    return waiting
 
 
 def test_given_a_valid_input_when_started_with_follow_then_it_shows_the_progress_and_exits_0(
@@ -238,17 +194,19 @@ def test_given_a_setting_without_a_value_when_started_then_argparse_refuses_it(
 
 
 def test_given_two_running_executions_then_status_shows_the_latest_or_the_one_named(
-    quiet_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+    cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, _, first_err, first = _start(capsys, "--task-type", OD)
-    _wait_until(_waiting_for_first_poll(first), "the first monitor waiting")
-    _, _, second_err, second = _start(capsys, "--task-type", OT)
-    _wait_until(_waiting_for_first_poll(first, second), "both monitors waiting")
+    # The commands run while both monitors wait for their first poll, held there: no handler runs meanwhile.
+    with cloud.lambdas.holding(MONITOR) as first_polls:
+        _, _, first_err, first = _start(capsys, "--task-type", OD)
+        first_polls.wait_for(1)
+        _, _, second_err, second = _start(capsys, "--task-type", OT)
+        first_polls.wait_for(2)
 
-    latest = _gt3d(capsys, "status")
-    named = _gt3d(capsys, "status", _name(first))
+        latest = _gt3d(capsys, "status")
+        named = _gt3d(capsys, "status", _name(first))
 
-    portal = quiet_cloud.stack_outputs()["gt3d-workforce"]["LabelingPortalUrl"]
+    portal = cloud.stack_outputs()["gt3d-workforce"]["LabelingPortalUrl"]
     for (code, out, err), arn, job in (
         (latest, second, _planned_job(second_err)),
         (named, first, _planned_job(first_err)),
@@ -269,23 +227,24 @@ def test_given_two_running_executions_then_status_shows_the_latest_or_the_one_na
 
 
 def test_given_a_running_execution_when_stopped_then_it_ends_aborted_and_the_pipeline_stops_its_job(
-    quiet_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
+    cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, _, err, arn = _start(capsys, "--task-type", OT)
-    job, name = _planned_job(err), _name(arn)
-    _wait_until(_waiting_for_first_poll(arn), "the monitor waiting")
+    with cloud.lambdas.holding(MONITOR) as first_polls:  # the command runs while no handler does
+        _, _, err, arn = _start(capsys, "--task-type", OT)
+        job, name = _planned_job(err), _name(arn)
+        first_polls.wait_for(1)
 
-    code, out, _ = _gt3d(capsys, "stop", name)
-    deliveries = quiet_cloud.settle(arn)  # what the service does once it has ended, EventBridge included
+        code, out, _ = _gt3d(capsys, "stop", name)
+        deliveries = cloud.settle(arn)  # what the service does once it has ended, EventBridge included
 
     assert code == 0
     assert out.startswith(f"execution {name}: stop requested, now ")
     assert f"  labeling job {job}: the pipeline's EventBridge rule on aborted executions stops it" in out
-    assert [execution["status"] for execution in _executions(quiet_cloud)] == ["ABORTED"]
+    assert [execution["status"] for execution in _executions(cloud)] == ["ABORTED"]
     (delivery,) = [d for d in deliveries if d.detail_status == "ABORTED"]
     assert delivery.rule.split("/")[-1].startswith("gt3d-pipeline-AbandonedJobsRule")
     assert delivery.result["labeling_job"]["job_name"] == job and delivery.result["labeling_job"]["stopped"] is True
-    assert quiet_cloud.emulator.final_status(job, quiet_cloud.region) == "Stopped"
+    assert cloud.emulator.final_status(job, cloud.region) == "Stopped"
 
     code, out, _ = _gt3d(capsys, "status", name)
     assert code == 1
