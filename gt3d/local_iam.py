@@ -44,6 +44,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 
+from gt3d.active_slot import ActiveSlot
 from gt3d.iam import AuthorizationRequest, Decision, NamedPolicy, Principal, UnmodeledOperationError, authorizations
 from gt3d.iam import evaluate as evaluate_policies
 
@@ -62,8 +63,7 @@ class _PrincipalScope(threading.local):
 
 
 _scope = _PrincipalScope()
-_active: LocalIam | None = None
-_active_lock = threading.Lock()
+_ACTIVE: ActiveSlot[LocalIam] = ActiveSlot("LocalIam")
 
 
 @contextlib.contextmanager
@@ -202,20 +202,13 @@ class LocalIam:
 
     # --- activation --------------------------------------------------------------------------------------------------
     def __enter__(self) -> LocalIam:
-        global _active
-        with _active_lock:
-            if _active is not None:
-                raise RuntimeError("another LocalIam is already active")
-            _active = self
+        _ACTIVE.enter(self)
         self._patch.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        global _active
         self._patch.stop()
-        with _active_lock:
-            if _active is self:
-                _active = None
+        _ACTIVE.leave(self)
 
     def _creating_client(self) -> Any:
         original = botocore.session.Session.create_client
@@ -254,7 +247,7 @@ def _combined(policies: list[NamedPolicy]) -> NamedPolicy | None:
 
 def _keep_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
     """Keep the caller's parameters (before serialization): authorizations are derived from them."""
-    if _active is not None:
+    if _ACTIVE.current is not None:
         # Not a deep copy: a Body may be a stream (with a lock); authorizations only read the request's members.
         context[_PARAMS_KEY] = dict(params)
 
@@ -263,7 +256,7 @@ def _authorize(
     model: Any, context: dict[str, Any], request_signer: Any = None, **_: Any
 ) -> tuple[AWSResponse, dict[str, Any]] | None:
     """Answer a denied call with the service's 403; let an allowed or unchecked one through (``None``)."""
-    iam = _active
+    iam = _ACTIVE.current
     params = context.pop(_PARAMS_KEY, None)
     if iam is None or params is None or request_signer is None:
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import threading
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -19,8 +18,9 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 
-_active: LocalStacks | None = None
-_active_lock = threading.Lock()
+from gt3d.active_slot import ActiveSlot
+
+_ACTIVE: ActiveSlot[LocalStacks] = ActiveSlot("LocalStacks")
 _PARAMS_KEY = "gt3d_stacks_params"
 
 
@@ -42,18 +42,11 @@ class LocalStacks:
         }
 
     def __enter__(self) -> LocalStacks:
-        global _active
-        with _active_lock:
-            if _active is not None:
-                raise RuntimeError("another LocalStacks is already active")
-            _active = self
+        _ACTIVE.enter(self)
         return self
 
     def __exit__(self, *_: object) -> None:
-        global _active
-        with _active_lock:
-            if _active is self:
-                _active = None
+        _ACTIVE.leave(self)
 
     def describe_stacks(self, params: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """Return the HTTP status and the parsed DescribeStacks response for ``params``."""
@@ -69,13 +62,13 @@ class LocalStacks:
 
 def _capture_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
     """Keep the caller's parameters (before serialization) for the before-call hook."""
-    if _active is not None:
+    if _ACTIVE.current is not None:
         context[_PARAMS_KEY] = dict(params)
 
 
 def _answer(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
     """Answer DescribeStacks while a LocalStacks is active (``None`` lets the call through otherwise)."""
-    stacks = _active
+    stacks = _ACTIVE.current
     params = context.pop(_PARAMS_KEY, None)
     if stacks is None or params is None:
         return None

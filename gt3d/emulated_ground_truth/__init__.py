@@ -46,6 +46,7 @@ from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 
 from gt3d import ground_truth_role_rules, service_model
+from gt3d.active_slot import ActiveSlot
 from gt3d.emulated_ground_truth import adjustment_rules, data_rules, label_category_rules, request_rules
 from gt3d.emulated_ground_truth.errors import ServiceError, validation
 from gt3d.emulated_ground_truth.job import OUTCOMES, TERMINAL_STATUSES, EmulatedJob, Outcome
@@ -75,20 +76,19 @@ DEFAULT_FAILURE_REASON = (
 )
 EMULATED_OPERATIONS = ("CreateLabelingJob", "DescribeLabelingJob", "StopLabelingJob")
 
-_active: GroundTruthEmulator | None = None
-_active_lock = threading.Lock()
+_ACTIVE: ActiveSlot[GroundTruthEmulator] = ActiveSlot("GroundTruthEmulator")
 _PARAMS_KEY = "gt3d_emulator_params"
 
 
 def _capture_params(params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
     """Keep the caller's parameters (before serialization) for the before-call hook."""
-    if _active is not None and model.name in EMULATED_OPERATIONS:
+    if _ACTIVE.current is not None and model.name in EMULATED_OPERATIONS:
         context[_PARAMS_KEY] = copy.deepcopy(dict(params))
 
 
 def _answer(model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
     """Answer an emulated SageMaker call (``None`` lets every other call through to moto or AWS)."""
-    emulator = _active
+    emulator = _ACTIVE.current
     if emulator is None or model.name not in EMULATED_OPERATIONS:
         return None
     params = context.pop(_PARAMS_KEY, {})
@@ -153,18 +153,11 @@ class GroundTruthEmulator:
 
     # --- activation ------------------------------------------------------------------------------------------------
     def __enter__(self) -> GroundTruthEmulator:
-        global _active
-        with _active_lock:
-            if _active is not None:
-                raise RuntimeError("another GroundTruthEmulator is already active")
-            _active = self
+        _ACTIVE.enter(self)
         return self
 
     def __exit__(self, *_: object) -> None:
-        global _active
-        with _active_lock:
-            if _active is self:
-                _active = None
+        _ACTIVE.leave(self)
 
     def final_status(self, name: str, region: str) -> str | None:
         """Return how the job ends as things stand: its terminal status, Stopped once a stop was asked, else its
