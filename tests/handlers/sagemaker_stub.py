@@ -7,6 +7,7 @@ own their fixtures and this module does not depend on anyone else's ``conftest.p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,12 +47,17 @@ def _session() -> boto3.Session:
 
 
 @contextmanager
-def stubbed_sagemaker(region: str) -> Iterator[tuple[Any, Stubber]]:
-    """Yield a SageMaker client in ``region`` and its active Stubber; fail if a queued reply was not used."""
-    client = _session().client("sagemaker", region_name=region)
+def stubbed_client(service: str, region: str) -> Iterator[tuple[Any, Stubber]]:
+    """Yield a ``service`` client in ``region`` and its active Stubber; fail if a queued reply was not used."""
+    client = _session().client(service, region_name=region)  # type: ignore[call-overload]
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+def stubbed_sagemaker(region: str) -> contextlib.AbstractContextManager[tuple[Any, Stubber]]:
+    """Yield a SageMaker client in ``region`` and its active Stubber (see ``stubbed_client``)."""
+    return stubbed_client("sagemaker", region)
 
 
 def describe_response(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import existing_workforce_check
 import pytest
 from botocore.stub import Stubber
@@ -16,6 +15,7 @@ from existing_workforce_check import (
     require_no_other_workforce,
 )
 from fake_context import lambda_context
+from sagemaker_stub import stubbed_client
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -53,18 +53,14 @@ def _vendor_workforce() -> dict[str, Any]:
 
 @pytest.fixture
 def sagemaker() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("sagemaker", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("sagemaker", REGION) as stubbed:
+        yield stubbed
 
 
 @pytest.fixture
 def cloudformation() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("cloudformation", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("cloudformation", REGION) as stubbed:
+        yield stubbed
 
 
 @pytest.fixture

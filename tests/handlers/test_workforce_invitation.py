@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import workforce_invitation
 from botocore.stub import Stubber
 from fake_context import lambda_context
+from sagemaker_stub import stubbed_client
 from workforce_invitation import (
     ADMIN_CREATE_USER,
     InvitationEnvironment,
@@ -60,10 +60,8 @@ def _workteam(sub_domain: str | None) -> dict[str, Any]:
 
 @pytest.fixture
 def sagemaker() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("sagemaker", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("sagemaker", REGION) as stubbed:
+        yield stubbed
 
 
 @pytest.fixture

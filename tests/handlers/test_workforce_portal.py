@@ -15,6 +15,7 @@ import workforce_portal
 from botocore.stub import Stubber
 from fake_context import lambda_context
 from moto import mock_aws
+from sagemaker_stub import stubbed_client
 from workforce_portal import PortalRequest, WorkteamNotReadyError, close_portal_loop
 
 REGION = "us-east-1"
@@ -83,10 +84,8 @@ def _workteam(sub_domain: str | None) -> dict[str, Any]:
 
 @pytest.fixture
 def sagemaker() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("sagemaker", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("sagemaker", REGION) as stubbed:
+        yield stubbed
 
 
 def _request(**overrides: Any) -> PortalRequest:
