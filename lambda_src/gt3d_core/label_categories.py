@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from gt3d_core.display import shorten
 from gt3d_core.errors import ManifestFormatError
@@ -105,23 +105,28 @@ def _check_text(
 
 
 def _check_number_range(attribute: Mapping[str, Any], place: Place, findings: Findings) -> None:
+    """Bounds are required for a number and allowed for nothing else ("You must specify number for type to use
+    minimum and maximum"); their accepted values are "Integers"."""
     minimum, maximum = attribute.get("minimum"), attribute.get("maximum")
-    if is_number(minimum) and is_number(maximum):
-        if minimum > maximum:
-            findings.refuse(LCC_ATTR_NUMBER_RANGE, place.at("minimum"), f"is {minimum!r}, above `maximum` {maximum!r}.")
-        elif not is_int(minimum) or not is_int(maximum):
-            findings.warn(
-                LCC_ATTR_NUMBER_RANGE,
-                place.at("minimum"),
-                f"bounds {minimum!r} and {maximum!r} are not integers; the documentation asks for integers.",
-            )
+    if attribute.get("type") != "number":
+        for key in ("minimum", "maximum"):
+            if key in attribute:
+                findings.refuse(LCC_ATTR_NUMBER_RANGE, place.at(key), 'is allowed only with type "number".')
         return
-    findings.refuse(
-        LCC_ATTR_NUMBER_RANGE,
-        place.at("minimum"),
-        "`minimum` and `maximum` are required for a number attribute (inclusive bounds); got "
-        f"{shorten(minimum)} and {shorten(maximum)}.",
-    )
+    if not (_is_whole(minimum) and _is_whole(maximum)):
+        findings.refuse(
+            LCC_ATTR_NUMBER_RANGE,
+            place.at("minimum"),
+            "`minimum` and `maximum` are required for a number attribute: integers, the inclusive bounds; got "
+            f"{shorten(minimum)} and {shorten(maximum)}.",
+        )
+    elif minimum > maximum:
+        findings.refuse(LCC_ATTR_NUMBER_RANGE, place.at("minimum"), f"is {minimum!r}, above `maximum` {maximum!r}.")
+
+
+def _is_whole(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is an integer as JSON numbers go (``5.0`` is one)."""
+    return is_int(value) or (is_number(value) and float(value).is_integer())
 
 
 def _check_enum(attribute: Mapping[str, Any], place: Place, findings: Findings) -> None:
@@ -166,8 +171,7 @@ def _parse_attribute(attribute: object, place: Place, findings: Findings, *, fra
             place.at("type"),
             f"is required: one of {', '.join(map(repr, ATTRIBUTE_TYPES))}; got {shorten(kind)}.",
         )
-    if kind == "number":
-        _check_number_range(attribute, place, findings)
+    _check_number_range(attribute, place, findings)
     if "enum" in attribute:
         _check_enum(attribute, place, findings)
     description = attribute.get("description")

@@ -695,9 +695,15 @@ CASES: list[Case] = [
     ),
     Case(
         "LCC-ATTR-NUMBER-RANGE",
-        WARN,
+        REFUSE,
         "fractional bounds",
         lambda: labels(label_doc(frameAttributes=[frame_attribute(type="number", enum=DROP, minimum=0.5, maximum=9)])),
+    ),
+    Case(
+        "LCC-ATTR-NUMBER-RANGE",
+        REFUSE,
+        "bounds on a string attribute",
+        lambda: labels(label_doc(frameAttributes=[frame_attribute(minimum=0, maximum=9)])),
     ),
     Case(
         "LCC-ATTR-ENUM",
