@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -59,10 +60,10 @@ from gt3d_core.copy_layout import (
 )
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
 from gt3d_core.findings import cap_warnings
-from gt3d_core.json_text import decode_json_bytes
+from gt3d_core.json_text import STREAM_CHUNK_BYTES, decode_json_bytes
 from gt3d_core.label_categories import parse_label_category_config
 from gt3d_core.labeling_job import validate_relative_path
-from gt3d_core.manifest import parse_manifest
+from gt3d_core.manifest import parse_manifest_stream
 from gt3d_core.point_cloud import check_point_cloud_sizes
 from gt3d_core.references import References, missing_objects, outside_source_warning
 from gt3d_core.rules import MANIFEST_JSON_LINES, REF_EXISTS
@@ -70,6 +71,7 @@ from gt3d_core.s3_location import S3Location, S3Uri
 from gt3d_core.sequence_file import parse_sequence_file
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
 
 MAX_WORKERS: Final = 16
@@ -77,7 +79,6 @@ _EXECUTION_NAME: Final = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}")
 """Step Functions' execution name rules (a name is also a key segment of the work location)."""
 MAX_LISTED_MISSING: Final = 20
 _T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,28 +268,31 @@ def copy_data(
 
 
 def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -> _Inputs:
-    """Fetch and validate the manifest, label categories and sequence files, and check they fit the task type."""
+    """Fetch and validate the manifest, label categories and sequence files, and check they fit the task type.
+
+    The manifest is validated as it downloads, line by line, once both files are known to exist.
+    """
     source = request.source
     inputs: dict[str, SourceObject] = {}
-    texts: dict[str, str] = {}
-    for key, what in ((request.manifest, "manifest"), (request.label_category_config, "label category file")):
-        fetched = _get_json(s3, source, key)
-        if fetched is None:
-            raise MissingObjectsError(
-                f"The {what} {source.uri(key)} does not exist. Its path is relative to the source location "
-                f"{source}; check the path (and the source location) and start a new execution. {REF_EXISTS.cite()}"
-            )
-        inputs[key], texts[key] = fetched
-    manifest = parse_manifest(str(source.uri(request.manifest)), texts[request.manifest], request.task_type)
-    categories = parse_label_category_config(
-        str(source.uri(request.label_category_config)), texts[request.label_category_config]
+    inputs[request.manifest], manifest_body = _existing(
+        _get_object(s3, source, request.manifest), source, request.manifest, "manifest"
     )
+    with closing(manifest_body):
+        inputs[request.label_category_config], categories_text = _existing(
+            _get_json(s3, source, request.label_category_config),
+            source,
+            request.label_category_config,
+            "label category file",
+        )
+        manifest = parse_manifest_stream(
+            str(source.uri(request.manifest)), manifest_body.iter_chunks(STREAM_CHUNK_BYTES), request.task_type
+        )
+    categories = parse_label_category_config(str(source.uri(request.label_category_config)), categories_text)
     fit_warnings = check_task_fit(
         request.task_type, manifest, categories, label_attribute_name=request.label_attribute_name
     )
     references = manifest.references(categories.audit_label_attribute_name) | categories.references()
     warnings = [*manifest.warnings, *categories.warnings, *fit_warnings]
-    texts.clear()
 
     missing: list[S3Uri] = []
     sequence_keys = sorted(
@@ -314,8 +318,18 @@ def _read_inputs(s3: S3Client, request: CopyRequest, pool: ThreadPoolExecutor) -
     return _Inputs(inputs, references, tuple(missing), tuple(warnings))
 
 
-def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[SourceObject, str] | None:
-    """Read one JSON input file; None when it does not exist."""
+def _existing(fetched: _T | None, source: S3Location, relative_key: str, what: str) -> _T:
+    """Return the fetched input file ``what``, or raise ``MissingObjectsError`` saying it does not exist."""
+    if fetched is None:
+        raise MissingObjectsError(
+            f"The {what} {source.uri(relative_key)} does not exist. Its path is relative to the source location "
+            f"{source}; check the path (and the source location) and start a new execution. {REF_EXISTS.cite()}"
+        )
+    return fetched
+
+
+def _get_object(s3: S3Client, location: S3Location, relative_key: str) -> tuple[SourceObject, StreamingBody] | None:
+    """Start reading one input file: return it and its body to read; None when it does not exist."""
     bucket, key = location.bucket, location.key(relative_key)
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
@@ -325,7 +339,6 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[So
         if is_not_found(error) or (is_access_denied(error) and listed_stat(s3, bucket, key, denied=error) is None):
             return None
         raise
-    text = decode_json_bytes(str(location.uri(relative_key)), response["Body"].read(), MANIFEST_JSON_LINES)
     item = SourceObject(
         relative_key=relative_key,
         etag=normalize_etag(response["ETag"]),
@@ -333,7 +346,16 @@ def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[So
         last_modified=response["LastModified"],
         attributes=object_attributes(response),
     )
-    return item, text
+    return item, response["Body"]
+
+
+def _get_json(s3: S3Client, location: S3Location, relative_key: str) -> tuple[SourceObject, str] | None:
+    """Read one small JSON input file (label categories, a sequence file) whole; None when it does not exist."""
+    fetched = _get_object(s3, location, relative_key)
+    if fetched is None:
+        return None
+    item, body = fetched
+    return item, decode_json_bytes(str(location.uri(relative_key)), body.read(), MANIFEST_JSON_LINES)
 
 
 def _needing_copy(

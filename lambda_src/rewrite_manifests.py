@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from handler_support import aws_error_policy, is_not_found, logger, object_attributes, sdk_config
 
 from gt3d_core.errors import InvalidRequestError, MissingObjectsError
-from gt3d_core.json_text import decode_json_bytes
+from gt3d_core.json_text import STREAM_CHUNK_BYTES, decode_json_bytes
 from gt3d_core.rewrite import rewrite_json_stream
 from gt3d_core.s3_location import S3Location, S3Uri
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 MAX_WORKERS: Final = 8
-CHUNK_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +146,17 @@ def _rewrite_one(s3: S3Client, request: RewriteRequest, key: str) -> int:
                 f"{uri} does not exist, but the copy step listed it. Start a new execution to copy it again."
             ) from error
         raise
-    counting = rewrite_json_stream(str(uri), response["Body"].iter_chunks(CHUNK_BYTES), request.source, request.target)
+    counting = rewrite_json_stream(
+        str(uri), response["Body"].iter_chunks(STREAM_CHUNK_BYTES), request.source, request.target
+    )
     for _ in counting:
         pass
     if not counting.uris:
         return 0
     version = s3.get_object(Bucket=uri.bucket, Key=key, IfMatch=response["ETag"])["Body"]
-    rewrite = rewrite_json_stream(str(uri), version.iter_chunks(CHUNK_BYTES), request.source, request.target)
+    rewrite = rewrite_json_stream(str(uri), version.iter_chunks(STREAM_CHUNK_BYTES), request.source, request.target)
     # A failure part-way aborts the multipart upload: the file stays as it was.
-    upload = io.BufferedReader(_ChunkReader(iter(rewrite)), buffer_size=CHUNK_BYTES)
+    upload = io.BufferedReader(_ChunkReader(iter(rewrite)), buffer_size=STREAM_CHUNK_BYTES)
     s3.upload_fileobj(upload, uri.bucket, key, ExtraArgs=object_attributes(response))
     logger.debug("Rewrote file", extra={"key": key, "uris": rewrite.uris})
     return rewrite.uris

@@ -6,7 +6,7 @@ An adjustment job audits the labels of an earlier job: its label category file n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from gt3d_core.catalog import TaskType
@@ -22,7 +22,6 @@ from gt3d_core.rules import (
     LCC_SS_NO_CATEGORY_ATTRS,
 )
 
-MAX_LISTED_LINES: Final = 10
 BACKGROUND_CLASS: Final = "background"
 """Semantic segmentation outputs list a background class in `color-map` that is not one of the job's labels."""
 
@@ -70,46 +69,28 @@ def check_task_fit(
 
 
 def _check_audited_lines(manifest: Manifest, audit: str, categories_name: str, findings: Findings) -> None:
-    missing = [record.line for record in manifest.records if audit not in record.value]
-    if not missing:
+    missing = manifest.attributes.lacking(audit)
+    if not missing.count:
         return
-    if len(missing) == len(manifest.records):
+    if missing.count == manifest.lines:
         raise ManifestFormatError(
             f"{manifest.name}: no line has the `{audit}` attribute (the `auditLabelAttributeName` in "
             f"{categories_name}), so every data object would fail. Use the output manifest of the job being adjusted, "
             f"or fix `auditLabelAttributeName`. {ADJ_MANIFEST_LINES.cite()}"
         )
-    shown = ", ".join(map(str, missing[:MAX_LISTED_LINES]))
-    more = f" and {len(missing) - MAX_LISTED_LINES} more" if len(missing) > MAX_LISTED_LINES else ""
+    shown = ", ".join(map(str, missing.first_lines))
+    unlisted = missing.count - len(missing.first_lines)
+    more = f" and {unlisted} more" if unlisted else ""
     findings.warn(
         ADJ_MANIFEST_LINES,
         f"line(s) {shown}{more}",
-        f"{len(missing)} of {len(manifest.records)} lines have no `{audit}` attribute; Ground Truth fails those data "
+        f"{missing.count} of {manifest.lines} lines have no `{audit}` attribute; Ground Truth fails those data "
         "objects (the job goes on with the others).",
     )
 
 
-def _class_names(metadata: object) -> Iterable[str]:
-    """Yield the class names of a line's ``<attribute>-metadata``: ``class-map`` values or ``color-map`` names."""
-    if not isinstance(metadata, Mapping):
-        return
-    class_map = metadata.get("class-map")
-    if isinstance(class_map, Mapping):
-        yield from (name for name in class_map.values() if isinstance(name, str))
-    color_map = metadata.get("color-map")
-    if isinstance(color_map, Mapping):
-        for entry in color_map.values():
-            name = entry.get("class-name") if isinstance(entry, Mapping) else None
-            if isinstance(name, str):
-                yield name
-
-
-def _original_labels(records: Iterable[Any], audit: str) -> set[str]:
-    return {name for record in records for name in _class_names(record.value.get(f"{audit}-metadata"))}
-
-
 def _check_same_labels(manifest: Manifest, audit: str, categories: LabelCategoryConfig, findings: Findings) -> None:
-    original = _original_labels(manifest.records, audit)
+    original = manifest.attributes.labels(audit)
     labels = set(categories.labels)
     missing = sorted(name for name in original - labels if name.casefold() != BACKGROUND_CLASS)
     if missing:

@@ -1,13 +1,13 @@
 """JSON and JSON Lines text as Ground Truth reads it: strict JSON (no NaN), UTF-8, every error with its line.
 
-Pure Python: the handlers fetch the bytes and hand them in. The manifest rules cite ``MANIFEST-JSON-LINES``; the
-sequence and label category files are single documents.
+Pure Python: the handlers fetch the bytes and hand them in, whole or (:func:`iter_json_lines`) as a stream of
+chunks. The manifest rules cite ``MANIFEST-JSON-LINES``; the sequence and label category files are single documents.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -15,7 +15,11 @@ from gt3d_core.errors import ManifestFormatError
 from gt3d_core.rules import MANIFEST_JSON_LINES, Rule
 from gt3d_core.s3_location import S3Uri
 
+STREAM_CHUNK_BYTES: Final = 1024 * 1024
+"""Manifests are read (and written) a piece of this size at a time as they stream: they may be hundreds of MiB."""
 JSON_WHITESPACE: Final = " \t\r"
+JSON_WHITESPACE_BYTES: Final = JSON_WHITESPACE.encode()
+UTF8_BOM: Final = "\ufeff".encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,37 +53,94 @@ def _cited(rule: Rule | None) -> str:
     return f" {rule.cite()}" if rule is not None else ""
 
 
-def decode_json_bytes(name: str, data: bytes, rule: Rule | None = None) -> str:
-    """Return ``data`` as text, or raise ``ManifestFormatError`` naming ``name`` (and ``rule``) when not UTF-8."""
+def decode_json_bytes(name: str, data: bytes, rule: Rule | None = None, *, offset: int = 0) -> str:
+    """Return ``data`` as text, or raise ``ManifestFormatError`` naming ``name`` (and ``rule``) when not UTF-8.
+
+    ``offset`` is where ``data`` starts in the file, so that a piece of a streamed file reports the file's offset.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ManifestFormatError(
-            f"{name} is not UTF-8 text (invalid byte at offset {error.start}). Save the file as UTF-8.{_cited(rule)}"
+            f"{name} is not UTF-8 text (invalid byte at offset {offset + error.start}). Save the file as UTF-8."
+            f"{_cited(rule)}"
         ) from None
 
 
 def load_json_lines(name: str, text: str) -> tuple[JsonRecord, ...]:
     """Return every non-blank line of a JSON Lines file, or raise naming the first line that is not valid JSON."""
-    records: list[JsonRecord] = []
     # Split on "\n" only: str.splitlines() would also split on U+2028 and friends, which may sit raw in strings.
-    for number, line in enumerate(_strip_bom(text).split("\n"), start=1):
-        if not line.strip(JSON_WHITESPACE):
+    lines = enumerate(_strip_bom(text).split("\n"), start=1)
+    return tuple(_json_line(name, number, line) for number, line in lines if line.strip(JSON_WHITESPACE))
+
+
+def iter_json_lines(name: str, chunks: Iterable[bytes], rule: Rule | None = None) -> Iterator[JsonRecord]:
+    """Yield the non-blank lines of a JSON Lines file that arrives as UTF-8 ``chunks`` of any size, as they come.
+
+    The streamed :func:`load_json_lines`: the same records and errors, but only one run of whole lines is held at a
+    time, never the file. Bytes that are not UTF-8 fail as :func:`decode_json_bytes` reports them for the whole file
+    (with ``rule``), once their line is reached.
+    """
+    number = offset = 0
+    for block in line_blocks(chunks):
+        for line in _block_lines(block):
+            number += 1
+            bom = len(UTF8_BOM) if number == 1 and line.startswith(UTF8_BOM) else 0
+            content = line[bom:]
+            if content.strip(JSON_WHITESPACE_BYTES):
+                yield _json_line(name, number, decode_json_bytes(name, content, rule, offset=offset + bom))
+            offset += len(line) + 1
+
+
+def line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield ``chunks`` regrouped as runs of whole lines (the last may lack its newline).
+
+    A download's chunks cut lines anywhere; a run of whole lines can be validated a line at a time, and it is no
+    bigger than a chunk and its longest line.
+    """
+    pending: list[bytes] = []
+    for data in chunks:
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            pending.append(data)  # joined once its line ends: a long line in small chunks costs no copies
             continue
-        try:
-            records.append(JsonRecord(number, _loads(line)))
-        except json.JSONDecodeError as error:
-            raise ManifestFormatError(
-                f"{name} line {number}: not valid JSON ({error.msg} at column {error.colno}). Make every line "
-                "one complete JSON object (JSON Lines); do not pretty-print a manifest over several lines. "
-                f"{MANIFEST_JSON_LINES.cite()}"
-            ) from None
-        except _NonStandardConstant as error:
-            raise ManifestFormatError(
-                f"{name} line {number}: {error} is not valid JSON. Replace it with a number or null. "
-                f"{MANIFEST_JSON_LINES.cite()}"
-            ) from None
-    return tuple(records)
+        if pending:  # one copy: the view is joined, not sliced first
+            block = b"".join([*pending, memoryview(data)[:cut]])
+            pending = []
+        else:
+            block = data[:cut]
+        if cut < len(data):
+            pending.append(data[cut:])
+        yield block
+    if pending:
+        yield b"".join(pending)
+
+
+def _block_lines(block: bytes) -> Iterator[bytes]:
+    """Yield the lines of a run of whole lines, copying one at a time; a final newline ends a line, starts none."""
+    start = 0
+    while start < len(block):
+        end = block.find(b"\n", start)
+        end = len(block) if end < 0 else end
+        yield block[start:end]
+        start = end + 1
+
+
+def _json_line(name: str, number: int, line: str) -> JsonRecord:
+    """Return the record of line ``number``, or raise naming it when it is not one valid JSON value."""
+    try:
+        return JsonRecord(number, _loads(line))
+    except json.JSONDecodeError as error:
+        raise ManifestFormatError(
+            f"{name} line {number}: not valid JSON ({error.msg} at column {error.colno}). Make every line "
+            "one complete JSON object (JSON Lines); do not pretty-print a manifest over several lines. "
+            f"{MANIFEST_JSON_LINES.cite()}"
+        ) from None
+    except _NonStandardConstant as error:
+        raise ManifestFormatError(
+            f"{name} line {number}: {error} is not valid JSON. Replace it with a number or null. "
+            f"{MANIFEST_JSON_LINES.cite()}"
+        ) from None
 
 
 def load_json_document(name: str, text: str, rule: Rule | None = None) -> Any:

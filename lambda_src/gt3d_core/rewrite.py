@@ -20,14 +20,20 @@ from typing import AnyStr, Final, Generic, NoReturn, cast
 
 from gt3d_core.display import shorten
 from gt3d_core.errors import InvalidRequestError, ManifestFormatError
-from gt3d_core.json_text import JSON_WHITESPACE, decode_json_bytes, load_json_document, load_json_lines
+from gt3d_core.json_text import (
+    JSON_WHITESPACE,
+    JSON_WHITESPACE_BYTES,
+    UTF8_BOM,
+    decode_json_bytes,
+    line_blocks,
+    load_json_document,
+    load_json_lines,
+)
 from gt3d_core.s3_location import S3Location, S3Uri
 
 # A JSON string token, and whether it is an object key (followed by a colon). In valid JSON every '"' outside
 # a string opens one, so scanning left to right with this pattern visits exactly the string tokens.
 _STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(?P<colon>[ \t\n\r]*:)?')
-_BOM: Final = "\ufeff".encode()
-_BLANK: Final = JSON_WHITESPACE.encode()
 # A line's shape: its digits reduced to zero and non-zero. JSON's grammar (and UTF-8) never tells 1 from 2, only 0
 # from the rest (a leading zero), so a line is valid exactly when its shape is: one validation per shape suffices.
 _SHAPE: Final = bytes.maketrans(b"23456789", b"11111111")
@@ -140,8 +146,8 @@ class JsonRewrite(Generic[AnyStr]):
         bom = b""  # kept in the output, but no part of line 1's value
         file_format = _Format.UNKNOWN
         for index, block in enumerate(self._blocks()):
-            if not index and block.startswith(_BOM):
-                bom, block = _BOM, block[len(_BOM) :]
+            if not index and block.startswith(UTF8_BOM):
+                bom, block = UTF8_BOM, block[len(UTF8_BOM) :]
             if file_format is _Format.UNKNOWN:
                 file_format = self._detect(block)
             if file_format is _Format.JSON_LINES:
@@ -159,26 +165,14 @@ class JsonRewrite(Generic[AnyStr]):
 
     def _blocks(self) -> Iterator[bytes]:
         """Yield the input as runs of whole lines (the last may lack its newline), as bytes."""
-        pending: list[bytes] = []
-        for chunk in self._chunks:
-            if isinstance(chunk, bytes):
-                self._binary, data = True, chunk
-            else:
-                data = chunk.encode("utf-8")
-            cut = data.rfind(b"\n") + 1
-            if not cut:
-                pending.append(data)  # joined once its line ends: a long line in small chunks costs no copies
-                continue
-            if pending:  # one copy: the view is joined, not sliced first
-                block = b"".join([*pending, memoryview(data)[:cut]])
-                pending = []
-            else:
-                block = data[:cut]
-            if cut < len(data):
-                pending.append(data[cut:])
-            yield block
-        if pending:
-            yield b"".join(pending)
+        return line_blocks(map(self._as_bytes, self._chunks))
+
+    def _as_bytes(self, chunk: AnyStr) -> bytes:
+        """Return ``chunk`` as UTF-8 bytes, noting when the input is bytes (the output then is too)."""
+        if isinstance(chunk, bytes):
+            self._binary = True
+            return chunk
+        return chunk.encode("utf-8")
 
     def _output(self, data: bytes) -> AnyStr:
         """Return ``data`` as the input's type: bytes, or text."""
@@ -195,7 +189,7 @@ class JsonRewrite(Generic[AnyStr]):
     def _detect(self, block: bytes) -> _Format:
         """Tell JSON Lines from a document by the first non-blank line, as ``load_json_text`` does."""
         for index, line in enumerate(block.split(b"\n")):
-            if line.strip(_BLANK):
+            if line.strip(JSON_WHITESPACE_BYTES):
                 try:
                     one_value = _is_one_value(self._decode_line(line, self._lines_before + index + 1))
                 except _NonStandardConstant:
@@ -237,7 +231,7 @@ class JsonRewrite(Generic[AnyStr]):
             if shape not in unknown:
                 continue
             line = lines[index]
-            if not line.strip(_BLANK):
+            if not line.strip(JSON_WHITESPACE_BYTES):
                 blank += 1
                 continue
             number = self._lines_before + index + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import copy_data
@@ -494,6 +494,56 @@ def test_given_an_invalid_json_line_in_the_manifest_when_copied_then_the_error_n
     with pytest.raises(ManifestFormatError, match=rf"^s3://{DEMO_BUCKET}/{key} line 2: not valid JSON"):
         copy_data.handler(make_event("3DPointCloudObjectDetection"), lambda_context)
     assert target_keys(demo) == set()
+
+
+def test_given_a_byte_that_is_not_utf8_in_the_manifest_when_copied_then_the_error_names_its_offset_in_the_file(
+    demo: S3Client, lambda_context: LambdaContext
+) -> None:
+    key = DEMO_PREFIX + "manifests/SingleFrame-manifest.json"
+    original = body(demo, DEMO_BUCKET, key)
+    demo.put_object(Bucket=DEMO_BUCKET, Key=key, Body=original + b'{"source-ref": "\xff"}\n')
+
+    with pytest.raises(
+        ManifestFormatError,
+        match=rf"^s3://{DEMO_BUCKET}/{key} is not UTF-8 text \(invalid byte at offset {len(original) + 16}\)",
+    ):
+        copy_data.handler(make_event("3DPointCloudObjectDetection"), lambda_context)
+    assert target_keys(demo) == set()
+
+
+def test_given_a_manifest_body_that_can_only_be_streamed_when_copied_then_it_is_parsed_as_it_downloads(
+    demo: S3Client, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest_key = DEMO_PREFIX + DEMO_INPUTS[FRAME_TASK][0]
+    get_object = demo.get_object
+    chunk_sizes: list[int] = []
+
+    class ChunksOnly:
+        """A body without ``read``: a manifest of hundreds of megabytes must not be read whole."""
+
+        def __init__(self, streamed: Any) -> None:
+            self._streamed = streamed
+
+        def iter_chunks(self, chunk_size: int) -> Iterator[bytes]:
+            chunk_sizes.append(chunk_size)
+            chunks: Iterator[bytes] = self._streamed.iter_chunks(chunk_size)
+            return chunks
+
+        def close(self) -> None:
+            self._streamed.close()
+
+    def manifest_streamed_only(**request: Any) -> Any:
+        response = get_object(**request)
+        if request["Key"] == manifest_key:
+            response["Body"] = ChunksOnly(response["Body"])
+        return response
+
+    monkeypatch.setattr(demo, "get_object", manifest_streamed_only)
+
+    result = copy_data.handler(make_event(FRAME_TASK), lambda_context)
+
+    assert result["copied"] == len(expected_relative_keys(FRAME_TASK))
+    assert chunk_sizes == [copy_data.STREAM_CHUNK_BYTES]
 
 
 def test_given_a_sequence_file_breaking_a_limit_when_copied_then_the_error_names_it_and_nothing_is_copied(

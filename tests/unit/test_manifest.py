@@ -258,12 +258,13 @@ def test_given_demo_sequence_file_when_parsed_then_ten_frames_with_images_under_
     assert sequence.warnings == ()
 
 
-def test_given_demo_frame_manifest_when_parsed_then_kind_frame_timestamp_and_sensor_fusion_image() -> None:
+def test_given_demo_frame_manifest_when_parsed_then_kind_frame_point_cloud_format_and_sensor_fusion_image() -> None:
     manifest = demo_manifest("manifests/SingleFrame-manifest.json")
     assert manifest.kind is ManifestKind.FRAME
-    (frame,) = manifest.frames
-    assert (frame.point_cloud.format, frame.unix_timestamp) == ("text/xyzi", 1566861644.759115)
-    assert frame.images == (S3Uri.parse(FRAMES + "images/frame_0_camera_0.jpg"),)
+    assert manifest.lines == 1
+    (point_cloud,) = manifest.point_clouds
+    assert point_cloud.format == "text/xyzi"
+    assert manifest.data_objects == {point_cloud.uri, S3Uri.parse(FRAMES + "images/frame_0_camera_0.jpg")}
     assert manifest.warnings == ()
 
 
