@@ -32,7 +32,8 @@ from bench.report import Goal, Measurement
 from gt3d import demo_data
 from gt3d.cloud_assembly import CloudAssembly
 from gt3d.execution_progress import Progress
-from gt3d.local_cloud import LocalCloud, LocalRunResult, moto_history
+from gt3d.local_cloud import LocalCloud, moto_history
+from gt3d.local_run_result import LocalRunResult
 
 COPY_BENCHMARK: Final = "2. copy"
 STATE_BENCHMARK: Final = "3. state payload"

@@ -1,49 +1,46 @@
 """An emulated deployment of a cloud assembly in which executions of its state machine can be started.
 
-:class:`LocalCloud` stands up, inside ``moto.mock_aws``, every bucket (with its CORS and versioning), role (with its
-trust policy, MaxSessionDuration and policies, enforced by :mod:`gt3d.local_iam`), topic, Lambda function and state
-machine of every stack, under the names CloudFormation would give them, each state machine created from its
-``DefinitionString`` exactly as synthesized (tokens resolved, nothing else changed). Executions start at the one
-state machine no other starts (the labeling workflow); the ones it starts (the monitor, ``.sync:2``) run on the same
-engine. Lambda tasks run the real handlers from the function's code asset (:mod:`gt3d.lambda_runtime`); SageMaker's
-labeling-job calls are answered by the emulated Ground Truth (:mod:`gt3d.ground_truth_emulator`, a test double);
-Wait and Retry intervals are scaled down (:mod:`gt3d.sfn_engine`).
+:class:`LocalCloud` deploys every stack inside ``moto.mock_aws`` (:mod:`gt3d.local_deployment`: under the names
+CloudFormation would give them, each state machine exactly as synthesized, IAM enforced by :mod:`gt3d.local_iam`),
+takes the data, and runs executions. Executions start at the one state machine no other starts (the labeling
+workflow); the ones it starts (the monitor, ``.sync:2``) run on the same engine. Lambda tasks run the real handlers
+from the function's code asset (:mod:`gt3d.lambda_runtime`); SageMaker's labeling-job calls are answered by the
+emulated Ground Truth (:mod:`gt3d.ground_truth_emulator`, a test double); Wait and Retry intervals are scaled down
+(:mod:`gt3d.sfn_engine`). How an execution ended is a :class:`~gt3d.local_run_result.LocalRunResult`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import io
 import json
 import os
 import sys
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 from unittest import mock
 
 import boto3
 import botocore.loaders
-from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from moto.stepfunctions.responses import get_backend as sfn_backend
 
-from gt3d import demo_data
-from gt3d.cloud_assembly import AssemblyError, CloudAssembly, Stack, TokenResolver
+from gt3d.cloud_assembly import CloudAssembly, TokenResolver
 from gt3d.execution_progress import HistoryReporter, Progress, child_record, parse_json
 from gt3d.ground_truth_emulator import GroundTruthEmulator, Outcome
-from gt3d.iam import NamedPolicy
-from gt3d.lambda_runtime import FunctionCode, InProcessLambda
+from gt3d.lambda_runtime import InProcessLambda
+from gt3d.local_deployment import LocalDeployer, LocalDeployment
+from gt3d.local_errors import LocalRunError
 from gt3d.local_events import Delivery, LocalEventBus
 from gt3d.local_iam import LocalIam
+from gt3d.local_run_result import LocalRunResult
 from gt3d.s3_preconditions import copy_source_preconditions
 from gt3d.sfn_engine import ENGINE_CONFIG, local_engine
 
@@ -66,130 +63,6 @@ _FAKE_CREDENTIALS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 _STRIPPED_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE")
-
-
-class LocalRunError(Exception):
-    """The local run could not start (bad options, unusable cloud assembly or data)."""
-
-
-class DeploymentError(Exception):
-    """The synthesized app cannot be deployed to the emulated account (e.g. an invalid state machine definition)."""
-
-
-@dataclass
-class LocalRunResult:
-    """The outcome of one local execution: the execution's description plus what the runner observed."""
-
-    execution_arn: str
-    status: str
-    input: Any
-    output: Any
-    error: str | None
-    cause: str | None
-    states: list[str]
-    labeling_job_request: dict[str, Any] | None
-    """The first CreateLabelingJob request the emulated Ground Truth accepted in this run."""
-    description: dict[str, Any]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    child_executions: list[dict[str, Any]] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    iam_denials: list[str] = field(default_factory=list)
-    event_deliveries: list[dict[str, Any]] = field(default_factory=list)
-    labeling_job_requests: list[dict[str, Any]] = field(default_factory=list)
-    """Every CreateLabelingJob request accepted in this run, in order (a chained adjustment job adds one)."""
-    labeling_job_status: str | None = None
-    duration_seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        """Return the CLI's exit code: 0 when the execution SUCCEEDED, 1 otherwise."""
-        return 0 if self.status == "SUCCEEDED" else 1
-
-    def summary(self) -> dict[str, Any]:
-        """Return the final execution description for stdout (``status``, ``output`` or ``error`` and ``cause``)."""
-        keys = ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
-        summary = {key: _jsonable(self.description[key]) for key in keys if key in self.description}
-        summary["input"] = self.input
-        if self.status == "SUCCEEDED":
-            summary["output"] = self.output
-        else:
-            summary["error"] = self.error
-            summary["cause"] = self.cause
-        return summary
-
-    def execution_record(self) -> dict[str, Any]:
-        """Return ``execution.json`` for ``--out``."""
-        return {
-            "status": self.status,
-            "input": self.input,
-            "output": self.output,
-            "error": self.error,
-            "cause": self.cause,
-            "states": self.states,
-            "child_executions": self.child_executions,
-            "labeling_job_request": self.labeling_job_request,
-            "labeling_job_requests": self.labeling_job_requests,
-            "labeling_job_status": self.labeling_job_status,
-            "iam_denials": self.iam_denials,
-            "event_deliveries": self.event_deliveries,
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
-
-
-def _s3_location(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or not uri[5:] or uri[5:].startswith("/"):
-        raise LocalRunError(f"{uri!r} is not an s3://bucket/prefix/ location.")
-    bucket, _, prefix = uri[5:].partition("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return bucket, prefix
-
-
-def _cors_rules(configuration: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Translate a CloudFormation ``CorsConfiguration`` into S3's ``PutBucketCors`` rules."""
-    names = {
-        "AllowedHeaders": "AllowedHeaders",
-        "AllowedMethods": "AllowedMethods",
-        "AllowedOrigins": "AllowedOrigins",
-        "ExposedHeaders": "ExposeHeaders",
-        "MaxAge": "MaxAgeSeconds",
-        "Id": "ID",
-    }
-    return [{names[key]: value for key, value in rule.items() if key in names} for rule in configuration["CorsRules"]]
-
-
-def _tiny_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "code runs in-process from the cdk.out asset directory (gt3d local-run)\n")
-    return buffer.getvalue()
-
-
-@dataclass(frozen=True, slots=True)
-class _Deployment:
-    pipeline: Stack
-    state_machine_arn: str  # the entry state machine: the one no other definition starts
-    definition: dict[str, Any]
-    definitions: dict[str, dict[str, Any]]  # every state machine's definition, by ARN
-    labeling_bucket: str
-    source_bucket: str
-    source_prefix: str
-    function_count: int
-
-
-def _entry_state_machine(machines: Mapping[str, Mapping[str, Any]]) -> str:
-    """Return the ARN of the one state machine that no other state machine's definition names (the one to start)."""
-    texts = {arn: json.dumps(definition) for arn, definition in machines.items()}
-    entries = [arn for arn in machines if not any(f'"{arn}"' in text for other, text in texts.items() if other != arn)]
-    if len(entries) != 1:
-        raise AssemblyError(
-            f"Expected one state machine that no other starts; found {len(entries)}: {', '.join(entries) or 'none'}."
-        )
-    return entries[0]
 
 
 class LocalCloud:
@@ -230,7 +103,7 @@ class LocalCloud:
             echo_logs=_echo_to_stderr if echo_lambda_logs else None,
         )
         self._stack = contextlib.ExitStack()
-        self._deployment: _Deployment | None = None
+        self._deployment: LocalDeployment | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -244,7 +117,17 @@ class LocalCloud:
             self._stack.enter_context(self.iam)
             self._stack.enter_context(self.lambdas)
             self._stack.enter_context(self.emulator)
-            self._deployment = self._deploy()
+            self._deployment = LocalDeployer(
+                assembly=self.assembly,
+                pipeline=self.pipeline,
+                resolver=self.resolver,
+                iam=self.iam,
+                lambdas=self.lambdas,
+                events=self.events,
+                region=self.region,
+                account=self.account,
+                source=self.source,
+            ).deploy()
         except BaseException:
             self._stack.close()
             raise
@@ -254,7 +137,7 @@ class LocalCloud:
         self._stack.close()
 
     @property
-    def deployment(self) -> _Deployment:
+    def deployment(self) -> LocalDeployment:
         if self._deployment is None:
             raise RuntimeError("LocalCloud is not active; use it as a context manager")
         return self._deployment
@@ -278,190 +161,6 @@ class LocalCloud:
     def source_uri(self) -> str:
         """Return the source location the data is uploaded to and copied from."""
         return f"s3://{self.deployment.source_bucket}/{self.deployment.source_prefix}"
-
-    # --- emulated deployment ---------------------------------------------------------------------------------------
-    def _deploy(self) -> _Deployment:
-        s3 = boto3.client("s3", region_name=self.region)
-        iam = boto3.client("iam", region_name=self.region)
-        sns = boto3.client("sns", region_name=self.region)
-        for stack in self.assembly.stacks:
-            for logical_id, resource in stack.of_type("AWS::S3::Bucket"):
-                self._create_bucket(s3, stack, logical_id, resource.get("Properties", {}))
-            for logical_id, resource in stack.of_type("AWS::IAM::Role"):
-                properties = self.resolver.resolve(stack, resource.get("Properties", {}))
-                physical = self.resolver.physical(stack, logical_id)
-                iam.create_role(
-                    RoleName=physical.ref,
-                    Path=properties.get("Path", "/"),
-                    AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
-                    MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
-                    Description=properties.get("Description", ""),
-                )
-            for logical_id, _ in stack.of_type("AWS::SNS::Topic"):
-                sns.create_topic(Name=self.resolver.physical(stack, logical_id).attributes["TopicName"])
-        for stack in self.assembly.stacks:
-            for _, resource in stack.of_type("AWS::IAM::Policy"):
-                properties = self.resolver.resolve(stack, resource.get("Properties", {}))
-                for role in properties.get("Roles", []):
-                    iam.put_role_policy(
-                        RoleName=role,
-                        PolicyName=properties["PolicyName"],
-                        PolicyDocument=json.dumps(properties["PolicyDocument"]),
-                    )
-        self._grant_policies()
-
-        source_uri = self.source or self._configured_source() or demo_data.DEMO_URI
-        source_bucket, source_prefix = _s3_location(source_uri)
-        labeling_bucket = self._labeling_bucket()
-        functions = self._create_functions(source_uri if self.source else None)
-
-        machines = self._create_state_machines()
-        entry = _entry_state_machine(machines)
-        if not _bucket_exists(s3, source_bucket):
-            s3.create_bucket(Bucket=source_bucket, **_location_constraint(self.region))
-        return _Deployment(
-            pipeline=self.pipeline,
-            state_machine_arn=entry,
-            definition=machines[entry],
-            definitions=machines,
-            labeling_bucket=labeling_bucket,
-            source_bucket=source_bucket,
-            source_prefix=source_prefix,
-            function_count=functions,
-        )
-
-    def _grant_policies(self) -> None:
-        """Give the emulated IAM every synthesized policy: each role's, each bucket's and each topic's."""
-        role_arns: dict[str, str] = {}
-        for stack in self.assembly.stacks:
-            for logical_id, resource in stack.of_type("AWS::IAM::Role"):
-                physical = self.resolver.physical(stack, logical_id)
-                role_arns[physical.ref] = physical.attributes["Arn"]
-                for inline in self.resolver.resolve(stack, resource.get("Properties", {})).get("Policies", []):
-                    policy = NamedPolicy(
-                        f"{stack.stack_name}/{logical_id} {inline['PolicyName']}", inline["PolicyDocument"]
-                    )
-                    self.iam.add_identity_policy(physical.attributes["Arn"], policy)
-        for stack in self.assembly.stacks:
-            for logical_id, properties in self._resolved(stack, "AWS::IAM::Policy"):
-                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
-                for role in properties.get("Roles", []):
-                    self.iam.add_identity_policy(role_arns[role], policy)
-            for logical_id, properties in self._resolved(stack, "AWS::S3::BucketPolicy"):
-                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
-                self.iam.add_resource_policy(f"arn:aws:s3:::{properties['Bucket']}", policy)
-            for logical_id, properties in self._resolved(stack, "AWS::Lambda::Permission"):
-                function_arn = self._function_arn(str(properties["FunctionName"]))
-                self.iam.add_resource_policy(
-                    function_arn, _permission_policy(stack, logical_id, function_arn, properties)
-                )
-            for logical_id, properties in self._resolved(stack, "AWS::Events::Rule"):
-                self.events.add_rule(self.resolver.physical(stack, logical_id).attributes["Arn"], properties)
-            for logical_id, properties in self._resolved(stack, "AWS::SNS::TopicPolicy"):
-                policy = NamedPolicy(f"{stack.stack_name}/{logical_id}", properties["PolicyDocument"])
-                for topic in properties["Topics"]:
-                    self.iam.add_resource_policy(topic, policy)
-
-    def _function_arn(self, name_or_arn: str) -> str:
-        if name_or_arn.startswith("arn:"):
-            return name_or_arn
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name_or_arn}"
-
-    def _resolved(self, stack: Stack, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical_id, resource in stack.of_type(resource_type):
-            yield logical_id, self.resolver.resolve(stack, resource.get("Properties", {}))
-
-    def _create_state_machines(self) -> dict[str, dict[str, Any]]:
-        """Create every state machine of every stack from its resolved definition; return definitions by ARN."""
-        client = boto3.client("stepfunctions", region_name=self.region)
-        machines: dict[str, dict[str, Any]] = {}
-        for stack in self.assembly.stacks:
-            for logical_id, resource in stack.of_type("AWS::StepFunctions::StateMachine"):
-                properties = resource.get("Properties", {})
-                physical = self.resolver.physical(stack, logical_id)
-                definition = self.resolver.definition(stack, logical_id)
-                try:
-                    client.create_state_machine(
-                        name=physical.attributes["Name"],
-                        definition=definition,
-                        roleArn=str(self.resolver.resolve(stack, properties["RoleArn"])),
-                        type=properties.get("StateMachineType", "STANDARD"),
-                    )
-                except ClientError as error:
-                    raise DeploymentError(
-                        f"The synthesized state machine {stack.stack_name}/{logical_id} cannot be created: "
-                        f"{error.response.get('Error', {}).get('Message') or error}"
-                    ) from error
-                if ":states:startExecution.sync" in definition:
-                    self.iam.add_sync_integration(str(self.resolver.resolve(stack, properties["RoleArn"])))
-                machines[physical.ref] = json.loads(definition)
-        return machines
-
-    def _create_bucket(self, s3: Any, stack: Stack, logical_id: str, properties: Mapping[str, Any]) -> None:
-        name = self.resolver.physical(stack, logical_id).ref
-        s3.create_bucket(Bucket=name, **_location_constraint(self.region))
-        resolved = self.resolver.resolve(stack, dict(properties))
-        if "CorsConfiguration" in resolved:
-            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": _cors_rules(resolved["CorsConfiguration"])})
-        if resolved.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-
-    def _create_functions(self, source_override: str | None) -> int:
-        client = boto3.client("lambda", region_name=self.region)
-        count = 0
-        for stack in self.assembly.stacks:
-            for logical_id, resource in stack.of_type("AWS::Lambda::Function"):
-                properties = resource.get("Properties", {})
-                name = self.resolver.physical(stack, logical_id).ref
-                environment = self.resolver.environment(stack, logical_id)
-                if source_override and "SOURCE_URI" in environment:
-                    environment["SOURCE_URI"] = source_override
-                code = FunctionCode(
-                    function_name=name,
-                    handler=str(properties.get("Handler", "index.handler")),
-                    code_directory=stack.code_directory(logical_id),
-                    environment=environment,
-                    memory_size=int(properties.get("MemorySize", 128)),
-                    timeout_seconds=int(properties.get("Timeout", 3)),
-                    runtime=str(properties.get("Runtime", "python3.13")),
-                )
-                client.create_function(
-                    FunctionName=name,
-                    Runtime=code.runtime,
-                    Role=str(self.resolver.resolve(stack, properties["Role"])),
-                    Handler=code.handler,
-                    Code={"ZipFile": _tiny_zip()},
-                    Environment={"Variables": environment},
-                    Timeout=code.timeout_seconds,
-                    MemorySize=code.memory_size,
-                )
-                self.lambdas.register(code)
-                count += 1
-        return count
-
-    def _pipeline_environment(self, name: str) -> str | None:
-        for logical_id, _ in self.pipeline.of_type("AWS::Lambda::Function"):
-            value = self.resolver.environment(self.pipeline, logical_id).get(name)
-            if value:
-                return value
-        return None
-
-    def _configured_source(self) -> str | None:
-        return self._pipeline_environment("SOURCE_URI")
-
-    def _labeling_bucket(self) -> str:
-        input_uri = self._pipeline_environment("INPUT_URI")
-        if input_uri:
-            return _s3_location(input_uri)[0]
-        buckets = [
-            self.resolver.physical(stack, logical_id).ref
-            for stack in self.assembly.stacks
-            for logical_id, resource in stack.of_type("AWS::S3::Bucket")
-            if "CorsConfiguration" in resource.get("Properties", {})
-        ]
-        if len(buckets) != 1:
-            raise AssemblyError("Cannot tell the labeling bucket: no INPUT_URI in the pipeline's functions.")
-        return buckets[0]
 
     # --- data --------------------------------------------------------------------------------------------------------
     def upload(self, data_dir: Path) -> tuple[int, int]:
@@ -516,11 +215,13 @@ class LocalCloud:
         (ABORTED), as ``StopExecution`` would, so a stop can be tied to an event rather than to the clock.
         """
         sfn = boto3.client("stepfunctions", region_name=self.region)
-        requests_before = len(self.emulator.requests)
-        notifications_before = self.notifications()
-        warnings_before = len(self.emulator.warnings)
-        denials_before = len(self.iam.denials)
-        started = time.monotonic()
+        start = _RunStart(
+            requests=len(self.emulator.requests),
+            notifications=self.notifications(),
+            warnings=len(self.emulator.warnings),
+            denials=len(self.iam.denials),
+            started=time.monotonic(),
+        )
         name = f"local-{uuid.uuid4().hex[:12]}"
         execution_arn = sfn.start_execution(
             stateMachineArn=self.deployment.state_machine_arn, name=name, input=json.dumps(execution_input)
@@ -534,12 +235,32 @@ class LocalCloud:
             time_scale=self.time_scale,
             progress=self.progress,
         )
+        description = self._wait_for_end(
+            sfn, execution_arn, reporter, started=start.started, timeout_seconds=timeout_seconds, stop_when=stop_when
+        )
+        return self._result(sfn, description, reporter, start)
+
+    def _wait_for_end(
+        self,
+        sfn: Any,
+        execution_arn: str,
+        reporter: HistoryReporter,
+        *,
+        started: float,
+        timeout_seconds: float,
+        stop_when: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        """Report the execution's progress until it ends; return its final description.
+
+        The execution is stopped once ``stop_when`` answers True, or ``timeout_seconds`` after ``started``
+        (``time.monotonic()``).
+        """
         # Reading a history copies all its events under the engine's lock, holding its threads back: when someone
         # watches, read them now and then, less often as they grow; otherwise once, at the end.
         watched = not (isinstance(self.progress, Progress) and self.progress.stream is None)
         next_report = 0.0
         while True:
-            description = sfn.describe_execution(executionArn=execution_arn)
+            description: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
             finished = description["status"] != "RUNNING"
             if finished or (watched and time.monotonic() >= next_report):
                 reading = time.monotonic()
@@ -547,7 +268,7 @@ class LocalCloud:
                 cost = time.monotonic() - reading
                 next_report = time.monotonic() + max(_HISTORY_INTERVAL_SECONDS, _HISTORY_COST_FACTOR * cost)
             if finished:
-                break
+                return description
             if stop_when is not None and stop_when():
                 stop_when = None
                 self._stop(sfn, execution_arn, reporter, "gt3d.Stopped", "The local run was asked to stop.")
@@ -557,10 +278,19 @@ class LocalCloud:
                 self._stop(sfn, execution_arn, reporter, "gt3d.LocalRunTimeout", cause)
                 continue
             time.sleep(_POLL_INTERVAL_SECONDS)
+
+    def _result(
+        self, sfn: Any, description: dict[str, Any], reporter: HistoryReporter, start: _RunStart
+    ) -> LocalRunResult:
+        """Return how the run's execution ended, with what the emulated services recorded since ``start``.
+
+        Its end and the ends of the executions it started go through the synthesized EventBridge rules first.
+        """
         children = [child_record(sfn, child) for child in reporter.descendants()]
+        execution_arn = reporter.execution_arn
         deliveries = self._deliver_ends(sfn, [execution_arn, *(child["execution_arn"] for child in children)])
-        new_requests = self.emulator.requests[requests_before:]
-        result = LocalRunResult(
+        new_requests = self.emulator.requests[start.requests :]
+        return LocalRunResult(
             execution_arn=execution_arn,
             status=description["status"],
             input=parse_json(description.get("input")),
@@ -573,18 +303,17 @@ class LocalCloud:
             description=dict(description),
             history=reporter.history,
             child_executions=children,
-            notifications=[n for n in self.notifications() if n not in notifications_before],
-            warnings=self.emulator.warnings[warnings_before:],
-            iam_denials=[str(denial) for denial in self.iam.denials[denials_before:]],
+            notifications=[n for n in self.notifications() if n not in start.notifications],
+            warnings=self.emulator.warnings[start.warnings :],
+            iam_denials=[str(denial) for denial in self.iam.denials[start.denials :]],
             event_deliveries=[
                 {"rule": d.rule, "target": d.target, "status": d.detail_status, "result": d.result} for d in deliveries
             ],
             labeling_job_status=(
                 self.emulator.final_status(new_requests[-1]["LabelingJobName"], self.region) if new_requests else None
             ),
-            duration_seconds=time.monotonic() - started,
+            duration_seconds=time.monotonic() - start.started,
         )
-        return result
 
     def _deliver_ends(self, sfn: Any, execution_arns: list[str]) -> list[Delivery]:
         """Send each ended execution's status-change event through the synthesized EventBridge rules."""
@@ -640,6 +369,17 @@ class LocalCloud:
         return len(objects)
 
 
+@dataclass(frozen=True, slots=True)
+class _RunStart:
+    """What the emulated services had recorded when a run started: its result holds only what came after."""
+
+    requests: int
+    notifications: list[dict[str, Any]]
+    warnings: int
+    denials: int
+    started: float  # time.monotonic()
+
+
 def _stop_running(sfn: Any, execution_arns: list[str], **reason: str) -> None:
     """Stop those of the executions that still run (with ``error`` and ``cause`` if given) and wait for them to end."""
     stopped = []
@@ -656,18 +396,6 @@ def _stop_running(sfn: Any, execution_arns: list[str], **reason: str) -> None:
 
 def _echo_to_stderr(text: str) -> None:
     sys.stderr.write(text)
-
-
-def _bucket_exists(s3: Any, bucket: str) -> bool:
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        return False
-    return True
-
-
-def _location_constraint(region: str) -> dict[str, Any]:
-    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
 
 
 _SHARED_LOADERS: dict[Any, Any] = {}
@@ -708,16 +436,3 @@ def moto_history(execution_arn: str) -> list[dict[str, Any]]:
         }
         for event in events
     ]
-
-
-def _permission_policy(stack: Stack, logical_id: str, function_arn: str, properties: Mapping[str, Any]) -> NamedPolicy:
-    """Return an ``AWS::Lambda::Permission`` as the resource-policy statement Lambda stores for it."""
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": properties["Principal"]},
-        "Action": properties["Action"],
-        "Resource": function_arn,
-    }
-    if "SourceArn" in properties:
-        statement["Condition"] = {"ArnLike": {"AWS:SourceArn": properties["SourceArn"]}}
-    return NamedPolicy(f"{stack.stack_name}/{logical_id}", {"Version": "2012-10-17", "Statement": [statement]})

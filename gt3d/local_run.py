@@ -17,15 +17,9 @@ from gt3d.cloud_assembly import CloudAssembly
 from gt3d.execution_input import InputOptionError, build_execution_input
 from gt3d.execution_progress import Progress, describe_outcome, size
 from gt3d.ground_truth_emulator import OUTCOMES, Outcome
-from gt3d.local_cloud import (
-    DEFAULT_TIME_SCALE,
-    DEFAULT_TIMEOUT_SECONDS,
-    DeploymentError,
-    LocalCloud,
-    LocalRunError,
-    LocalRunResult,
-    shared_botocore_loader,
-)
+from gt3d.local_cloud import DEFAULT_TIME_SCALE, DEFAULT_TIMEOUT_SECONDS, LocalCloud, shared_botocore_loader
+from gt3d.local_errors import DeploymentError, LocalRunError
+from gt3d.local_run_result import LocalRunResult
 
 __all__ = [
     "DEFAULT_TASK_TYPE",
