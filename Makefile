@@ -9,6 +9,9 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # The CLI sets CDK_DEFAULT_REGION from the SDK's region (AWS_REGION, AWS_DEFAULT_REGION, the profile; else
 # us-east-1), overriding the caller's: pass an explicit CDK_DEFAULT_REGION through as AWS_REGION.
 CDK := $(if $(CDK_DEFAULT_REGION),AWS_REGION=$(CDK_DEFAULT_REGION) )npx --no-install cdk
+# The suite on every core (pytest-xdist), a test file's tests together: the synthesized apps they share are built
+# once per worker. `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n auto --dist loadfile
 
 .PHONY: setup synth test lint snapshots run deploy bench clean
 
@@ -30,7 +33,7 @@ lint: $(SETUP_STAMP)
 	$(VENV)/bin/mypy
 
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_WORKERS)
 
 snapshots: $(SETUP_STAMP)
 	$(VENV)/bin/pytest tests/infra --update-snapshots -q

@@ -9,6 +9,8 @@ import pytest
 # Handler modules build their Powertools logger at import (collection) time, before any fixture runs.
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+# Node 20 is the README's prerequisite; jsii's kernel would print that it is past end of life each time it starts.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
 
 @pytest.fixture(autouse=True)

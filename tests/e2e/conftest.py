@@ -25,6 +25,7 @@ def _synthesize(out_dir: Path, region: str) -> Path:
         "AWS_EC2_METADATA_DISABLED": "true",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
     }
     completed = subprocess.run(
         [npx, "--no-install", "cdk", "synth", "--quiet", "--output", str(out_dir), "-c", f"region={region}"],
