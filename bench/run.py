@@ -29,8 +29,6 @@ from bench.report import Measurement, machine, render_notes, render_table, summa
 RESULTS: Final = Path(__file__).resolve().parent / "RESULTS.md"
 DEFAULT_COPY_SIZES: Final = (1_000, 10_000)
 """Both copy paths: the copy step copies 1,000 objects itself and hands 10,000 to the Distributed Map."""
-COPY_TIMEOUT_SECONDS_PER_OBJECT: Final = 0.1
-"""The local run's budget: about 15 ms per object on a loaded 2-core machine, with a wide margin."""
 
 
 def _progress(message: str) -> None:
@@ -40,7 +38,8 @@ def _progress(message: str) -> None:
 def _copy_benchmarks(assembly: Path, work: Path, sizes: Sequence[int]) -> list[Measurement]:
     """Run benchmarks 2 and 3 in a child process (the emulated cloud patches botocore process-wide)."""
     argv = [sys.executable, "-m", "bench.copy_step", str(assembly), str(work), *(str(size) for size in sizes)]
-    timeout = 300 + COPY_TIMEOUT_SECONDS_PER_OBJECT * sum(sizes)
+    # Each run's own limit, and the re-run of the largest dataset.
+    timeout = 2 * sum(copy_step.RUN_SECONDS_BASE + copy_step.RUN_SECONDS_PER_OBJECT * size for size in sizes)
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"bench.copy_step failed ({completed.returncode}): {completed.stderr[-3000:]}")
