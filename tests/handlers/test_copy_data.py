@@ -118,6 +118,16 @@ def put_manifest(s3: S3Client, relative_key: str, lines: list[dict[str, Any]]) -
     s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + relative_key, Body=_jsonl(lines))
 
 
+def put_frames_dataset(s3: S3Client, frames: int) -> list[str]:
+    """Put ``frames`` point clouds, a frame manifest ``m.json`` naming them and ``l.json``; return their keys."""
+    keys = [f"frames/{index:03d}.bin" for index in range(frames)]
+    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
+    for key in keys:
+        s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
+    return keys
+
+
 def frame_line(point_cloud: str, **extra: Any) -> dict[str, Any]:
     # Text format: the stand-in bodies are not packed binary points (POINT-CLOUD-BINARY-SIZE).
     metadata = {"unix-timestamp": 1566861644.759115, "format": "text/xyzi"}
@@ -171,11 +181,7 @@ def test_given_copied_objects_when_inspected_then_data_keeps_its_metadata_and_js
 def test_given_data_objects_when_copied_then_each_costs_exactly_one_copy_object_pinned_to_its_listed_etag(
     s3: S3Client, lambda_context: LambdaContext
 ) -> None:
-    keys = [f"frames/{index:03d}.bin" for index in range(30)]
-    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
-    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
-    for key in keys:
-        s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
+    keys = put_frames_dataset(s3, 30)
     requests: list[tuple[str, str]] = []
     s3.meta.events.register(
         "before-parameter-build.s3",
@@ -216,11 +222,7 @@ def test_given_a_finished_run_when_run_again_then_nothing_is_copied_and_json_key
 def test_given_many_objects_already_copied_when_run_again_then_two_listings_replace_per_object_requests(
     s3: S3Client, lambda_context: LambdaContext
 ) -> None:
-    keys = [f"frames/{index:03d}.bin" for index in range(40)]
-    put_manifest(s3, "m.json", [frame_line(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}{key}") for key in keys])
-    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + "l.json", Body=demo_json_files()[LABELS_KEY])
-    for key in keys:
-        s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_PREFIX + key, Body=key.encode())
+    put_frames_dataset(s3, 40)
     event = frame_event()
     copy_data.handler(event, lambda_context)
     calls: list[str] = []
