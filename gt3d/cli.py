@@ -20,7 +20,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gt3d import demo_data
-from gt3d.account import DEFAULT_POLL_SECONDS, AccountCommands, AccountError, Deployment, configured_prefix
+from gt3d.account import DEFAULT_POLL_SECONDS, AccountCommands
+from gt3d.account_deployment import AccountError, Deployment, configured_prefix
 from gt3d.cloud_assembly import AssemblyError
 from gt3d.execution_input import InputOptionError, Setting, build_execution_input
 from gt3d.local_run import (

@@ -15,7 +15,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from gt3d.account import ApiHistory, Deployment, configured_prefix, console_url
+from gt3d.account import ApiHistory, console_url
+from gt3d.account_deployment import Deployment, configured_prefix
 from gt3d.label_summary import UnreadableObjectError, summarize
 
 EXECUTION = "arn:aws:states:eu-west-1:111122223333:execution:gt3d-pipeline-Workflow-ABC:run-1"
