@@ -29,7 +29,7 @@ from gt3d_core.json_text import (
     load_json_document,
     load_json_lines,
 )
-from gt3d_core.s3_location import S3Location, S3Uri
+from gt3d_core.s3_location import MAX_KEY_BYTES, S3Location, S3Uri
 
 # A JSON string token, and whether it is an object key (followed by a colon). In valid JSON every '"' outside
 # a string opens one, so scanning left to right with this pattern visits exactly the string tokens.
@@ -119,6 +119,7 @@ class JsonRewrite(Generic[AnyStr]):
         # A string token starting with the source location, and its value; not an object key (no colon follows).
         self._plain_pattern = re.compile(rb'"(' + re.escape(str(source).encode()) + rb'[^"]*)"(?![ \t\r]*:)')
         self._plain_target = _is_plain(str(target))
+        self._direct = _direct_move(source, target) if self._plain_target and _is_plain(str(source)) else None
         self._binary = False
         self._started = False
         self._lines_before = 0
@@ -278,6 +279,11 @@ class JsonRewrite(Generic[AnyStr]):
         Without escapes a quote always opens or closes a string, and after a closing quote comes no letter: so each
         marker opens a string token, and the next quote closes it.
         """
+        if self._direct is not None:
+            pattern, replacement = self._direct
+            rewritten, count = pattern.subn(replacement, data)
+            if self._marker not in rewritten:
+                return rewritten, count
         count = 0
 
         def replace(match: re.Match[bytes]) -> bytes:
@@ -339,6 +345,19 @@ class JsonRewrite(Generic[AnyStr]):
                 f"{self._name} line {number()}: {shorten(value)} would be longer than S3 allows under {self._target}. "
                 "Use a shorter target prefix."
             ) from None
+
+
+def _direct_move(source: S3Location, target: S3Location) -> tuple[re.Pattern[bytes], bytes]:
+    """Return a pattern and replacement that move, in one pass of the regex engine, the string values under
+    ``source`` of a block without escapes, when both locations are written the same in JSON and in UTF-8.
+
+    Only values whose key stays within S3's limits under ``target`` match; object keys never do. When a source
+    value is left over (a key too long, an object key), the block is rewritten value by value instead, which
+    leaves object keys alone and refuses a key that would grow too long.
+    """
+    room = MAX_KEY_BYTES - len(target.prefix.encode())
+    pattern = re.compile(rb'"' + re.escape(str(source).encode()) + rb'([^"\n]{0,%d})"(?![ \t\r]*:)' % room)
+    return pattern, b'"' + str(target).encode() + rb'\g<1>"'
 
 
 def rewrite_json_stream(

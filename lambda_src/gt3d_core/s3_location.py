@@ -13,7 +13,7 @@ from gt3d_core.errors import InvalidRequestError
 S3_SCHEME: Final = "s3://"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-_MAX_KEY_BYTES = 1024
+MAX_KEY_BYTES: Final = 1024
 
 
 def is_valid_bucket_name(name: str) -> bool:
@@ -31,7 +31,7 @@ class S3Uri:
     def __post_init__(self) -> None:
         if not is_valid_bucket_name(self.bucket):
             raise ValueError(f"{self.bucket!r} is not a valid S3 bucket name")
-        if _CONTROL_CHARACTERS.search(self.key) or len(self.key.encode("utf-8")) > _MAX_KEY_BYTES:
+        if _CONTROL_CHARACTERS.search(self.key) or len(self.key.encode("utf-8")) > MAX_KEY_BYTES:
             raise ValueError(f"{self.key!r} is not a valid S3 key")
 
     @classmethod

@@ -231,6 +231,17 @@ def test_given_a_key_that_would_outgrow_s3s_limit_when_streamed_then_error_names
         rewrite_json_text("m", text, SOURCE, S3Location("dest-bucket", "x" * 40 + "/"))
 
 
+def test_given_a_source_uri_as_an_object_key_beside_values_when_streamed_then_only_the_values_move() -> None:
+    uri = f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}frames/0.txt"
+    text = f"{json.dumps({'source-ref': uri})}\n{json.dumps({uri: 'a key', 'b': uri})}\n"
+
+    output, records, uris = streamed(text.encode(), [len(text)])
+
+    moved = uri.replace(f"s3://{DEMO_BUCKET}/{DEMO_PREFIX}", MOVED)
+    assert output.decode() == f"{json.dumps({'source-ref': moved})}\n{json.dumps({uri: 'a key', 'b': moved})}\n"
+    assert (records, uris) == (2, 2)
+
+
 def test_given_a_file_that_needs_no_change_when_streamed_then_chunks_pass_through_untouched() -> None:
     chunks = [b'{"a": "s3://other-bucket/x"}\n', b'{"b": 1}\n']
     rewrite = rewrite_json_stream("m", chunks, SOURCE, TARGET)
