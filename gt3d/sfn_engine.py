@@ -15,7 +15,10 @@ Where moto's interpreter (a port of LocalStack's) falls short of the service, th
 - a stopped execution ends ABORTED with the stop's error and cause, even when the task the stop interrupted then
   fails (moto's engine would report that spurious failure as FAILED);
 - StartExecution without a name gets a UUID as its name, as the service (and moto's non-executing backend) does;
-  moto's executing backend would name every such execution ``None`` and refuse the second one.
+  moto's executing backend would name every such execution ``None`` and refuse the second one;
+- a Distributed Map's workers take their items in a loop: moto's recurse once per item, so a worker with more items
+  than Python's recursion limit (a million-object copy gives each of 10 workers 1,000 batches) dies with a
+  ``RecursionError`` and leaves the execution running forever.
 
 Two costs of moto's that a long local run (hundreds of polls) would otherwise pay on every state are cut, without
 changing what is evaluated: JSONPath expressions are parsed once each (jsonpath-ng builds a new parser per call),
@@ -40,6 +43,10 @@ import botocore.session
 from jsonpath_ng.ext.parser import parse as jsonpath_parse
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
+    DistributedItemProcessorWorker,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
@@ -185,6 +192,25 @@ def _engine_client_factories() -> list[Any]:
     ]
 
 
+def _eval_pool_in_a_loop(self: DistributedItemProcessorWorker, job: Job | None, worker_frame: Any) -> None:
+    """moto's ``DistributedItemProcessorWorker._eval_pool``, step for step, with its tail call made a loop."""
+    while job is not None:
+        job_frame = worker_frame.open_inner_frame()
+        self._eval_job(env=job_frame, job=job)
+        worker_frame.delete_frame(job_frame)
+        # The job failed or the worker was stopped: evaluation ends here.
+        if isinstance(job.job_output, Exception) or self.stopped():  # type: ignore[no-untyped-call]
+            break
+        next_job = self._job_pool.next_job()
+        if next_job is None:
+            break  # the frame is deleted before the job is closed: map states await jobs, not workers
+        self._job_pool.close_job(job)
+        job = next_job
+    self._env.delete_frame(worker_frame)
+    if job is not None:
+        self._job_pool.close_job(job)
+
+
 @contextlib.contextmanager
 def local_engine(*, time_scale: float) -> Iterator[None]:
     """Patch moto's engine for one local run: every wait times ``time_scale``, the service's behaviour restored."""
@@ -224,6 +250,7 @@ def local_engine(*, time_scale: float) -> Iterator[None]:
             mock.patch.object(Execution, "stop", _stop_execution),
             mock.patch.object(BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status),
             mock.patch.object(json_path, "parse", functools.cache(jsonpath_parse)),
+            mock.patch.object(DistributedItemProcessorWorker, "_eval_pool", _eval_pool_in_a_loop),
             contextlib.ExitStack() as clients,
         ):
             for patch in _engine_client_factories():
