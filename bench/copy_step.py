@@ -146,7 +146,7 @@ def measure(assembly: Path, work: Path, sizes: list[int]) -> dict[str, Any]:
             assert boto3.DEFAULT_SESSION is not None
             boto3.DEFAULT_SESSION.events.register("before-parameter-build.s3", calls)
             started = time.perf_counter()
-            result = cloud.run(execution_input, timeout_seconds=RUN_SECONDS_BASE + RUN_SECONDS_PER_OBJECT * frames)
+            result = cloud.run(execution_input, timeout_seconds=time_limit(frames))
             run: dict[str, Any] = {
                 "objects": frames,
                 "seconds": time.perf_counter() - started,
@@ -158,15 +158,20 @@ def measure(assembly: Path, work: Path, sizes: list[int]) -> dict[str, Any]:
                 "data_bytes": calls.data_bytes,
             }
             if frames == max(sizes) and result.status == "SUCCEEDED":
-                run["rerun"] = _rerun(cloud, execution_input, calls)
+                run["rerun"] = _rerun(cloud, execution_input, calls, time_limit(frames))
             runs.append(run)
     return {"runs": runs}
 
 
-def _rerun(cloud: LocalCloud, execution_input: dict[str, Any], calls: CopyCalls) -> dict[str, Any]:
+def time_limit(objects: int) -> float:
+    """Return the time limit of a local run over ``objects`` objects."""
+    return RUN_SECONDS_BASE + RUN_SECONDS_PER_OBJECT * objects
+
+
+def _rerun(cloud: LocalCloud, execution_input: dict[str, Any], calls: CopyCalls, limit: float) -> dict[str, Any]:
     """Run ``execution_input`` again on the same cloud; stop it once the copy step is over (the rewrite began)."""
     calls.reset()
-    result = cloud.run(execution_input, stop_when=lambda: calls.rewrite_started)
+    result = cloud.run(execution_input, stop_when=lambda: calls.rewrite_started, timeout_seconds=limit)
     return {
         "status": result.status,
         "copy_ran": "RewriteManifests" in result.states,
@@ -200,12 +205,7 @@ def _copy_measurements(run: dict[str, Any] | None, why: str) -> list[Measurement
     per_object = ", ".join(f"{op} {count / objects:.2f}" for op, count in sorted(run["per_data_object"].items()))
     per_run = ", ".join(f"{op} {count}" for op, count in sorted(run["per_run"].items()))
     rerun = run.get("rerun")
-    seconds = run["seconds"] / objects
-    large_run = (
-        f"not run: the local run took {seconds * 1000:.0f} ms per object at {objects:,} objects, so about "
-        f"{seconds * LARGE_RUN_OBJECTS / 60:.0f} minutes for {LARGE_RUN_OBJECTS:,}, beyond make bench's 10 minutes "
-        f"(python -m bench.run --only 2 --copy-sizes {LARGE_RUN_OBJECTS} runs it)"
-    )
+    large_run = _not_run(run, LARGE_RUN_OBJECTS, f"--only 2 --copy-sizes {LARGE_RUN_OBJECTS}")
     return [
         Measurement(
             COPY_BENCHMARK,
@@ -228,7 +228,7 @@ def _copy_measurements(run: dict[str, Any] | None, why: str) -> list[Measurement
         ),
         Measurement(
             COPY_BENCHMARK,
-            f"local run over {LARGE_RUN_OBJECTS:,} objects",
+            f"local run over {max(objects, LARGE_RUN_OBJECTS):,} objects",
             run["seconds"] / 60 if objects >= LARGE_RUN_OBJECTS else None,
             "min",
             None,
@@ -237,12 +237,21 @@ def _copy_measurements(run: dict[str, Any] | None, why: str) -> list[Measurement
     ]
 
 
+def _not_run(measured: dict[str, Any], size: int, flags: str) -> str:
+    """Say that ``size`` objects were not run, what they would take at the ``measured`` run's pace, and how to."""
+    seconds = measured["seconds"] / measured["objects"]
+    return (
+        f"not run: at {seconds * 1000:.0f} ms per object (the run over {measured['objects']:,}), {size:,} objects "
+        f"take about {seconds * size / 60:.0f} minutes; python -m bench.run {flags} runs it"
+    )
+
+
 def _state_measurements(runs: list[dict[str, Any]], why: str) -> list[Measurement]:
     if not runs:
         return [Measurement(STATE_BENCHMARK, "largest state payload", None, "bytes", PAYLOAD_GOAL, why)]
     payloads = [run["largest_payload"][0] for run in runs]
     run_sizes = {run["objects"] for run in runs}
-    seconds_per_object = runs[-1]["seconds"] / runs[-1]["objects"]
+    flags = f"--only 3 --copy-sizes {' '.join(map(str, STATE_SIZES))}"
     not_run = [
         Measurement(
             STATE_BENCHMARK,
@@ -250,9 +259,7 @@ def _state_measurements(runs: list[dict[str, Any]], why: str) -> list[Measuremen
             None,
             "bytes",
             PAYLOAD_GOAL,
-            f"not run: the local run took {seconds_per_object * 1000:.0f} ms per object at {runs[-1]['objects']:,} "
-            f"objects, so about {seconds_per_object * size / 60:.0f} minutes for {size:,}, beyond make bench's 10 "
-            f"minutes (python -m bench.run --only 3 --copy-sizes {' '.join(map(str, STATE_SIZES))} runs it)",
+            _not_run(runs[-1], size, flags),
         )
         for size in STATE_SIZES
         if size not in run_sizes

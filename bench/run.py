@@ -39,7 +39,7 @@ def _copy_benchmarks(assembly: Path, work: Path, sizes: Sequence[int]) -> list[M
     """Run benchmarks 2 and 3 in a child process (the emulated cloud patches botocore process-wide)."""
     argv = [sys.executable, "-m", "bench.copy_step", str(assembly), str(work), *(str(size) for size in sizes)]
     # Each run's own limit, and the re-run of the largest dataset.
-    timeout = 2 * sum(copy_step.RUN_SECONDS_BASE + copy_step.RUN_SECONDS_PER_OBJECT * size for size in sizes)
+    timeout = 2 * sum(map(copy_step.time_limit, sizes))
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"bench.copy_step failed ({completed.returncode}): {completed.stderr[-3000:]}")
