@@ -138,13 +138,19 @@ def summary(measurements: Sequence[Measurement]) -> str:
 
 
 def write_results(
-    path: Path, measurements: Sequence[Measurement], host: dict[str, str], *, started: datetime.datetime, minutes: float
+    path: Path,
+    measurements: Sequence[Measurement],
+    host: dict[str, str],
+    *,
+    command: str,
+    started: datetime.datetime,
+    minutes: float,
 ) -> None:
-    """Write ``RESULTS.md``: when and where the benchmarks ran, how long they took, and every measurement."""
+    """Write ``RESULTS.md``: what ran, when and where, how long it took, and every measurement."""
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` (`python -m bench.run`) on {started:%Y-%m-%d %H:%M} UTC; the run took "
+        f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC; the run took "
         f"{minutes:.1f} minutes: {summary(measurements)}. Each ratio compares two numbers measured in this same "
         "run; CPU times are user + system time of the process doing the work.",
         "",

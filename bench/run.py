@@ -106,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_notes(measurements))
     print(f"\n{summary(measurements)} in {minutes:.1f} minutes")
     if results is not None:
-        write_results(results, measurements, host, started=started, minutes=minutes)
+        command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
+        write_results(results, measurements, host, command=command, started=started, minutes=minutes)
         print(f"results written to {results}")
     for failure in failures:
         print(f"could not run {failure}")
