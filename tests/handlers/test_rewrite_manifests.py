@@ -61,14 +61,23 @@ def listed_keys(location: dict[str, str]) -> list[str]:
     return keys
 
 
-def rewrite(keys: list[str], context: LambdaContext) -> dict[str, int]:
-    """Run the rewrite as the workflow does: the list of files travels through S3, its location in the event."""
+def put_keys(keys: list[str]) -> dict[str, str]:
+    """Write the list of files to rewrite where the copy step leaves it; return its location."""
     location = {"bucket": TARGET_BUCKET, "key": f"{TARGET_PREFIX}_gt3d-work/test/json-keys.json"}
     boto3.client("s3").put_object(Bucket=location["bucket"], Key=location["key"], Body=json.dumps(keys).encode())
+    return location
+
+
+def rewrite_listed(location: dict[str, str], context: LambdaContext) -> dict[str, int]:
+    """Run the rewrite as the workflow does: the list of files travels through S3, its location in the event."""
     result: dict[str, int] = rewrite_manifests.handler(
         {"source": SOURCE_EVENT, "target": TARGET_EVENT, "keys": location}, context
     )
     return result
+
+
+def rewrite(keys: list[str], context: LambdaContext) -> dict[str, int]:
+    return rewrite_listed(put_keys(keys), context)
 
 
 def text(s3: S3Client, key: str) -> str:
@@ -121,13 +130,13 @@ def test_given_a_finished_rewrite_when_run_again_then_nothing_is_written(
     s3: S3Client, lambda_context: LambdaContext, snapshot: Snapshot
 ) -> None:
     upload_demo(s3, DEMO_BUCKET)
-    keys = copy("Adjustment3DPointCloudSemanticSegmentation", lambda_context)
-    assert rewrite(keys, lambda_context)["rewritten"] == 1
+    listed = put_keys(copy("Adjustment3DPointCloudSemanticSegmentation", lambda_context))
+    assert rewrite_listed(listed, lambda_context)["rewritten"] == 1
     before = snapshot(s3, TARGET_BUCKET)
     writes: list[str] = []
     s3.meta.events.register("before-call.s3.PutObject", lambda params, **_: writes.append(params["Key"]))
 
-    assert rewrite(keys, lambda_context) == {"rewritten": 0, "uris": 0}
+    assert rewrite_listed(listed, lambda_context) == {"rewritten": 0, "uris": 0}
     assert writes == []
     assert snapshot(s3, TARGET_BUCKET) == before
 
