@@ -199,6 +199,27 @@ def test_given_lines_that_differ_only_in_digits_when_one_has_a_leading_zero_then
         rewrite_json_text("m", text, SOURCE, TARGET)
 
 
+@pytest.mark.parametrize(
+    ("third_line", "problem"),
+    [
+        pytest.param('{"n": 3, "u": "s3://b/9f86d08"}', None, id="another name: valid"),
+        pytest.param('{"n": 3, "u": "s3://b/9f\t86d08"}', "not valid JSON", id="a tab inside a string"),
+        pytest.param('{"n": 3, "u": "s3://b/9f86d08}', "not valid JSON", id="an unpaired quote"),
+        pytest.param('{"n": 3, "u": "s3://b/9f86d08"} "x"', "not valid JSON", id="a second value"),
+        pytest.param('{"n": 03, "u": "s3://b/9f86d08"}', "not valid JSON", id="a leading zero"),
+    ],
+)
+def test_given_lines_that_differ_only_in_their_strings_when_one_is_broken_then_that_line_is_rejected(
+    third_line: str, problem: str | None
+) -> None:
+    text = f'{{"n": 1, "u": "s3://b/2c26b46"}}\n{{"n": 2, "u": "s3://b/fcde2b2"}}\n{third_line}\n'
+    if problem is None:
+        assert rewrite_json_text("m", text, SOURCE, TARGET).text == text
+        return
+    with pytest.raises(ManifestFormatError, match=rf"^m line 3: {problem}"):
+        rewrite_json_text("m", text, SOURCE, TARGET)
+
+
 def test_given_bytes_that_are_not_utf8_when_streamed_then_error_names_the_line_and_offset() -> None:
     data = f"{frame_line(0)}\n".encode() + b'{"a": "\xff"}\n'
     with pytest.raises(ManifestFormatError, match=r"^k\.json line 2 is not UTF-8 text \(invalid byte at offset 7\)"):
