@@ -37,11 +37,6 @@ _STRING_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(?P<colon>[ \t\n\r]*:)?')
 # A line's shape: its digits reduced to zero and non-zero. JSON's grammar (and UTF-8) never tells 1 from 2, only 0
 # from the rest (a leading zero), so a line is valid exactly when its shape is: one validation per shape suffices.
 _SHAPE: Final = bytes.maketrans(b"23456789", b"11111111")
-# A line's string-free shape: its shape with every string emptied. In a block with no backslash and no control
-# character (newlines aside), every quote of a valid line delimits a string, and any content between two quotes is
-# a valid string once the block is UTF-8: so a line whose quotes pair up is valid exactly when its string-free
-# shape is. Lines that differ only in their file names (hashes, say) then need one validation between them.
-_CONTROL_BYTES: Final = tuple(bytes([code]) for code in range(0x20) if code != ord("\n"))
 _SHAPES_MAX_BYTES: Final = 4 * 1024 * 1024
 # Replacement tokens remembered per file, for values that repeat on every line (a frame manifest's "prefix").
 _TOKENS_REMEMBERED: Final = 4096
@@ -70,14 +65,6 @@ def _is_one_value(line: str) -> bool:
     except json.JSONDecodeError:
         return False
     return end == len(line) or not line[end:].strip(JSON_WHITESPACE)
-
-
-def _string_free_shape(line: bytes) -> bytes | None:
-    """Return the line's shape with every string emptied, or None when its quotes do not pair up."""
-    outside = line.split(b'"')[0::2]
-    if line.count(b'"') % 2:
-        return None
-    return b'""'.join(outside).translate(_SHAPE)
 
 
 def _is_plain(text: str) -> bool:
@@ -139,7 +126,6 @@ class JsonRewrite(Generic[AnyStr]):
         self._records = 0
         self._uris = 0
         self._valid_shapes: set[bytes] = set()
-        self._valid_string_free_shapes: set[bytes] = set()
         self._shapes_bytes = 0
         self._plain_tokens: dict[bytes, bytes | None] = {}
 
@@ -242,7 +228,6 @@ class JsonRewrite(Generic[AnyStr]):
         unknown = set(shapes).difference(self._valid_shapes)
         blank = 0
         lines = block.split(b"\n")
-        string_free = self._strings_delimited(block)
         for index, shape in enumerate(shapes):
             if shape not in unknown:
                 continue
@@ -250,24 +235,10 @@ class JsonRewrite(Generic[AnyStr]):
             if not line.strip(JSON_WHITESPACE_BYTES):
                 blank += 1
                 continue
-            free_shape = _string_free_shape(line) if string_free else None
-            if free_shape is None or free_shape not in self._valid_string_free_shapes:
-                self._validate_line(line, self._lines_before + index + 1)
-                self._remember(self._valid_string_free_shapes, free_shape)
+            self._validate_line(line, self._lines_before + index + 1)
             unknown.discard(shape)
-            self._remember(self._valid_shapes, shape)
+            self._remember(shape)
         return blank
-
-    def _strings_delimited(self, block: bytes) -> bool:
-        """Whether every quote in ``block`` delimits a string, and any bytes between two quotes make a valid one:
-        no backslash, no control character but newlines, UTF-8 (``_string_free_shape`` applies)."""
-        if b"\\" in block or any(control in block for control in _CONTROL_BYTES):
-            return False
-        try:
-            block.decode("utf-8")
-        except UnicodeDecodeError:
-            return False  # each line is decoded as it is validated, and the first that is not UTF-8 named
-        return True
 
     def _validate_line(self, line: bytes, number: int) -> None:
         """Raise ``ManifestFormatError`` naming line ``number`` unless it is exactly one JSON value."""
@@ -280,10 +251,10 @@ class JsonRewrite(Generic[AnyStr]):
             # Blank lines are skipped, so the padding puts the line at its own number: one message, one place.
             load_json_lines(self._name, "\n" * (number - 1) + text)
 
-    def _remember(self, shapes: set[bytes], shape: bytes | None) -> None:
+    def _remember(self, shape: bytes) -> None:
         """Remember a valid line's ``shape``, within the memory the shapes may take."""
-        if shape is not None and self._shapes_bytes + len(shape) <= _SHAPES_MAX_BYTES:
-            shapes.add(shape)
+        if self._shapes_bytes + len(shape) <= _SHAPES_MAX_BYTES:
+            self._valid_shapes.add(shape)
             self._shapes_bytes += len(shape)
 
     def _rewrite_line_by_line(self, block: bytes) -> tuple[bytes, int]:
