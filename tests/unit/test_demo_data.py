@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gt3d import demo_data
+from gt3d import demo_data, jpeg
 from gt3d_core.adjustment import check_task_fit
 from gt3d_core.catalog import TASK_TYPES, TaskType
 from gt3d_core.label_categories import parse_label_category_config
@@ -183,7 +183,7 @@ def test_given_the_prior_outputs_then_label_attribute_names_are_valid(files: dic
 
 def test_given_the_encoder_when_a_size_is_not_a_multiple_of_8_then_it_refuses() -> None:
     with pytest.raises(ValueError, match="multiples of 8"):
-        demo_data.encode_jpeg(10, 8, [[(0, 0, 0)]])
+        jpeg.encode_jpeg(10, 8, [[(0, 0, 0)]])
 
 
 def test_given_the_cli_when_run_into_a_folder_then_it_writes_the_dataset(tmp_path: Path) -> None:
