@@ -367,8 +367,8 @@ def _needing_copy(
     undecided: list[SourceObject] = []
     for item in objects:
         copy = stats.get(target.key(item.relative_key))
-        current = None if copy is None else is_current_copy(item, copy, marked=is_marked(item, config))
-        if current is None and copy is not None:
+        current = False if copy is None else is_current_copy(item, copy, marked=is_marked(item, config))
+        if current is None:
             undecided.append(item)  # rewritten, or multipart-copied: ask its marker
         elif not current:
             to_copy.append(item)

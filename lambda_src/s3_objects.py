@@ -28,11 +28,8 @@ if TYPE_CHECKING:
 
 MIB: Final = 1024 * 1024
 SOURCE_ETAG_METADATA_KEY: Final = "gt3d-source-etag"
-"""User metadata on a marked copy: the ETag of the source object it came from (x-amz-meta-gt3d-source-etag).
-
-The rewrite step changes those files in place, so neither their ETag nor their size tells a re-run where they came
-from; data objects are never changed after their copy, and keep the source's own metadata (``MetadataDirective``
-COPY), which costs no request beyond the CopyObject."""
+"""User metadata on a marked copy (``is_marked``): the ETag of the source object it came from
+(x-amz-meta-gt3d-source-etag), for a re-run that the listings cannot tell."""
 
 DEFAULT_TRANSFER_CONFIG: Final = TransferConfig(
     multipart_threshold=64 * MIB, multipart_chunksize=64 * MIB, max_concurrency=4
