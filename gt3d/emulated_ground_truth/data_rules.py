@@ -243,15 +243,7 @@ def _check_frame_line(
     if uri is not None:
         references.add_point_cloud(uri, _point_cloud_format(metadata, uri.key, where, findings), place.at("source-ref"))
     _check_pose(metadata, where, findings)
-    prefix = None
-    if "prefix" in metadata:
-        prefix = S3Uri.of_prefix(metadata["prefix"])
-        if prefix is None:
-            findings.refuse(
-                rules.FRAME_PREFIX,
-                where.at("prefix"),
-                f"must be an s3:// URI ending in '/', got {shown(metadata['prefix'])}",
-            )
+    prefix = _given_prefix(metadata, rules.FRAME_PREFIX, where, findings, otherwise=None)
     has_images = _check_images(metadata, where, prefix, references, findings)
     if has_images and "prefix" not in metadata:
         findings.refuse(
@@ -381,17 +373,21 @@ def _check_sequence_frame(
         if prefix is not None:
             references.add_point_cloud(prefix.join(path), cloud_format, place.at("frame"))
     _check_pose(frame, place, findings)
-    image_prefix = prefix
-    if "prefix" in frame:
-        image_prefix = S3Uri.of_prefix(frame["prefix"])
-        if image_prefix is None:
-            findings.refuse(
-                rules.SEQ_FRAME_PREFIX,
-                place.at("prefix"),
-                f"must be an s3:// URI ending in '/', got {shown(frame['prefix'])}",
-            )
+    image_prefix = _given_prefix(frame, rules.SEQ_FRAME_PREFIX, place, findings, otherwise=prefix)
     _check_images(frame, place, image_prefix, references, findings)
     return stamp
+
+
+def _given_prefix(
+    holder: dict[str, Any], rule: Rule, place: Place, findings: Findings, *, otherwise: S3Uri | None
+) -> S3Uri | None:
+    """Return the ``prefix`` ``holder`` gives (refusing one that is not an ``s3://`` folder), else ``otherwise``."""
+    if "prefix" not in holder:
+        return otherwise
+    prefix = S3Uri.of_prefix(holder["prefix"])
+    if prefix is None:
+        findings.refuse(rule, place.at("prefix"), f"must be an s3:// URI ending in '/', got {shown(holder['prefix'])}")
+    return prefix
 
 
 def _point_cloud_format(holder: dict[str, Any], path: str, place: Place, findings: Findings) -> str | None:
